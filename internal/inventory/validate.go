@@ -1,0 +1,163 @@
+package inventory
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits on item fields.
+const (
+	MaxNameLen        = 200
+	MaxDescriptionLen = 2000
+	MaxTags           = 20
+	MaxTagLen         = 50
+	MaxCommentLen     = 500
+)
+
+var skuPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// CreateInput is the input of a new item; presence of optional fields is
+// resolved by the caller.
+type CreateInput struct {
+	SKU          string
+	Name         string
+	Description  string
+	Quantity     int64
+	Tags         []string
+	ReorderPoint *int64
+}
+
+// Patch is a merge patch of an item: nil means "leave as it is".
+type Patch struct {
+	SKU             *string
+	Name            *string
+	Description     *string
+	Quantity        *int64
+	Tags            *[]string
+	ReorderPoint    *int64
+	ReorderPointSet bool // true when the patch sets or removes reorderPoint
+}
+
+// Validate checks a create input, returning a validation error listing
+// every failing field, or nil.
+func (in *CreateInput) Validate() error {
+	var v validator
+	v.sku("/sku", in.SKU)
+	v.name("/name", in.Name)
+	v.description("/description", in.Description)
+	v.nonNegative("/quantity", in.Quantity)
+	in.Tags = v.tags("/tags", in.Tags)
+	if in.ReorderPoint != nil {
+		v.nonNegative("/reorderPoint", *in.ReorderPoint)
+	}
+	return v.err()
+}
+
+// Validate checks a patch, returning a validation error or nil.
+func (p *Patch) Validate() error {
+	var v validator
+	if p.SKU != nil {
+		v.sku("/sku", *p.SKU)
+	}
+	if p.Name != nil {
+		v.name("/name", *p.Name)
+	}
+	if p.Description != nil {
+		v.description("/description", *p.Description)
+	}
+	if p.Quantity != nil {
+		v.nonNegative("/quantity", *p.Quantity)
+	}
+	if p.Tags != nil {
+		tags := v.tags("/tags", *p.Tags)
+		p.Tags = &tags
+	}
+	if p.ReorderPoint != nil {
+		v.nonNegative("/reorderPoint", *p.ReorderPoint)
+	}
+	return v.err()
+}
+
+// ValidateComment checks a deletion comment.
+func ValidateComment(comment string) error {
+	var v validator
+	v.text("/comment", comment, 0, MaxCommentLen)
+	return v.err()
+}
+
+type validator struct{ fields []FieldError }
+
+func (v *validator) add(field, code, format string, args ...any) {
+	v.fields = append(v.fields, FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) err() error {
+	if len(v.fields) == 0 {
+		return nil
+	}
+	return &Error{Code: CodeValidationFailed, Message: "the request body has invalid fields", Fields: v.fields}
+}
+
+func (v *validator) sku(field, s string) {
+	if s == "" {
+		v.add(field, "required", "sku is required")
+		return
+	}
+	if !skuPattern.MatchString(s) {
+		v.add(field, "pattern", "sku must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-'")
+	}
+}
+
+func (v *validator) name(field, s string) {
+	if strings.TrimSpace(s) == "" {
+		v.add(field, "required", "name is required and must not be blank")
+		return
+	}
+	v.text(field, s, 1, MaxNameLen)
+}
+
+func (v *validator) description(field, s string) { v.text(field, s, 0, MaxDescriptionLen) }
+
+func (v *validator) text(field, s string, min, max int) {
+	n := utf8.RuneCountInString(s)
+	switch {
+	case !utf8.ValidString(s):
+		v.add(field, "encoding", "must be valid UTF-8")
+	case n < min:
+		v.add(field, "too_short", "must be at least %d characters", min)
+	case n > max:
+		v.add(field, "too_long", "must be at most %d characters, got %d", max, n)
+	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' }):
+		v.add(field, "control_character", "must not contain control characters")
+	}
+}
+
+func (v *validator) nonNegative(field string, n int64) {
+	if n < 0 {
+		v.add(field, "minimum", "must be 0 or more, got %d", n)
+	}
+}
+
+// tags validates each tag and returns the tags without exact duplicates.
+func (v *validator) tags(field string, tags []string) []string {
+	out := make([]string, 0, len(tags))
+	seen := make(map[string]bool, len(tags))
+	for i, t := range tags {
+		if strings.TrimSpace(t) == "" {
+			v.add(fmt.Sprintf("%s/%d", field, i), "required", "a tag must not be blank")
+			continue
+		}
+		v.text(fmt.Sprintf("%s/%d", field, i), t, 1, MaxTagLen)
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	if len(out) > MaxTags {
+		v.add(field, "too_many", "at most %d tags, got %d", MaxTags, len(out))
+	}
+	return out
+}
