@@ -1,0 +1,59 @@
+package dynamo
+
+import (
+	"context"
+	"maps"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws/middleware"
+	smithymw "github.com/aws/smithy-go/middleware"
+)
+
+// CallCounter counts the DynamoDB API calls made on behalf of one request,
+// by operation name (GetItem, Query, TransactWriteItems, ...).
+type CallCounter struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+type counterKey struct{}
+
+// WithCallCounter returns a context whose DynamoDB calls are counted in the
+// returned counter.
+func WithCallCounter(ctx context.Context) (context.Context, *CallCounter) {
+	c := &CallCounter{counts: map[string]int{}}
+	return context.WithValue(ctx, counterKey{}, c), c
+}
+
+// Counts returns a copy of the counts so far.
+func (c *CallCounter) Counts() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.counts)
+}
+
+// Total returns the number of calls so far.
+func (c *CallCounter) Total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, v := range c.counts {
+		n += v
+	}
+	return n
+}
+
+// CountCalls is an SDK API option that counts every operation in the
+// request's CallCounter, if it has one. Retries of one call count once.
+func CountCalls(stack *smithymw.Stack) error {
+	return stack.Initialize.Add(smithymw.InitializeMiddlewareFunc("DepotCallCounter",
+		func(ctx context.Context, in smithymw.InitializeInput, next smithymw.InitializeHandler) (smithymw.InitializeOutput, smithymw.Metadata, error) {
+			if c, ok := ctx.Value(counterKey{}).(*CallCounter); ok {
+				op := middleware.GetOperationName(ctx)
+				c.mu.Lock()
+				c.counts[op]++
+				c.mu.Unlock()
+			}
+			return next.HandleInitialize(ctx, in)
+		}), smithymw.After)
+}
