@@ -1,0 +1,101 @@
+// Package lambdafn wires a Depot function: it builds the dependencies from
+// the environment the template gives the function and wraps the operation's
+// net/http handler in the API Gateway (HTTP API, payload 2.0) adapter.
+package lambdafn
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	depot "github.com/depot-inventory/depot"
+	"github.com/depot-inventory/depot/internal/dynamo"
+	"github.com/depot-inventory/depot/internal/httpapi"
+)
+
+// Handler is what a function's main passes to lambda.Start.
+type Handler = func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+
+// New returns the Lambda handler of the named function.
+func New(function string, deps httpapi.Deps) (Handler, error) {
+	h, err := httpapi.NewHandler(function, deps)
+	if err != nil {
+		return nil, err
+	}
+	return httpadapter.NewV2(h).ProxyWithContext, nil
+}
+
+// MustHandler builds the named function from the environment, exiting the
+// process (so Lambda reports an init error) when it cannot.
+func MustHandler(function string) Handler {
+	deps, err := Build(context.Background(), SettingsFromEnv())
+	if err == nil {
+		var h Handler
+		if h, err = New(function, deps); err == nil {
+			return h
+		}
+	}
+	slog.Error("init failed", "function", function, "error", err.Error())
+	os.Exit(1)
+	return nil
+}
+
+// Settings are what the template's environment gives a function.
+type Settings struct {
+	TableName  string
+	BucketName string
+	LogLevel   string
+	Logger     *slog.Logger // nil: a JSON logger on stdout at LogLevel
+}
+
+// SettingsFromEnv reads TABLE_NAME, BUCKET_NAME and LOG_LEVEL.
+func SettingsFromEnv() Settings {
+	return Settings{
+		TableName:  os.Getenv("TABLE_NAME"),
+		BucketName: os.Getenv("BUCKET_NAME"),
+		LogLevel:   os.Getenv("LOG_LEVEL"),
+	}
+}
+
+// Build makes the dependencies from the settings and the AWS SDK's own
+// configuration (region, credentials, AWS_ENDPOINT_URL*).
+func Build(ctx context.Context, s Settings) (httpapi.Deps, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return httpapi.Deps{}, fmt.Errorf("load AWS config: %w", err)
+	}
+	logger := s.Logger
+	if logger == nil {
+		logger = NewLogger(s.LogLevel)
+	}
+	return httpapi.Deps{
+		Store:   dynamo.New(NewDynamoClient(cfg), s.TableName),
+		Logger:  logger,
+		OpenAPI: depot.OpenAPIYAML,
+	}, nil
+}
+
+// NewDynamoClient returns a DynamoDB client that counts its calls per request.
+func NewDynamoClient(cfg aws.Config, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
+	opts := append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, dynamo.CountCalls)
+	}}, optFns...)
+	return dynamodb.NewFromConfig(cfg, opts...)
+}
+
+// NewLogger returns a JSON logger on stdout at the named level (default info).
+func NewLogger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil || level == "" {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: l}))
+}
