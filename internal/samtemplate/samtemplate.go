@@ -1,0 +1,588 @@
+// Package samtemplate reads the parts of the SAM template (template.yaml) that
+// Go code and tests rely on: the functions with their routes, environment and
+// IAM actions, and the DynamoDB table, from which the local runtime creates
+// its table so that local and deployed tables cannot drift.
+//
+// CloudFormation intrinsics (!Ref, !GetAtt, !Sub, !If, ... and their long
+// forms such as {"Ref": "Table"}) are not evaluated: wherever one appears its
+// source form is kept as a string, e.g. "!Ref Table".
+package samtemplate
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"gopkg.in/yaml.v3"
+)
+
+// Resource types the parser understands.
+const (
+	typeFunction = "AWS::Serverless::Function"
+	typeTable    = "AWS::DynamoDB::Table"
+)
+
+// Template is the parsed template.
+type Template struct {
+	Functions map[string]Function // by logical id
+	Table     TableDef
+}
+
+// Function is an AWS::Serverless::Function with Globals.Function applied.
+type Function struct {
+	LogicalID   string
+	CodeURI     string
+	BuildMethod string            // Metadata.BuildMethod, e.g. "go1.x"
+	Env         map[string]string // Globals and function variables merged; intrinsics as source, e.g. "!Ref Table"
+	HTTPRoutes  []HTTPRoute       // events of type HttpApi, sorted by event name
+	S3Events    []S3Event         // events of type S3, sorted by event name
+	// PolicyActions are the IAM actions allowed by the inline statements of
+	// Policies, sorted and deduplicated. An Allow statement using NotAction
+	// is recorded as "*", as it allows nearly everything.
+	PolicyActions []string
+	// NamedPolicies are the managed policies and SAM policy templates named
+	// in Policies; the actions they grant are not expanded.
+	NamedPolicies []string
+}
+
+// HTTPRoute is an HttpApi event.
+type HTTPRoute struct {
+	Event               string // event name
+	APIID               string // e.g. "!Ref HttpApi"
+	Method              string // upper case
+	Path                string
+	Authorizer          string // Auth.Authorizer, e.g. "NONE"; empty means the API's default
+	AuthorizationScopes []string
+}
+
+// S3Event is an S3 event.
+type S3Event struct {
+	Event  string // event name
+	Bucket string // e.g. "!Ref ImagesBucket"
+	Events []string
+	Prefix string // S3Key filter rule "prefix"
+	Suffix string // S3Key filter rule "suffix"
+}
+
+// TableDef is the definition of the template's AWS::DynamoDB::Table.
+type TableDef struct {
+	LogicalID              string
+	BillingMode            string
+	AttributeDefinitions   []AttributeDefinition
+	KeySchema              []KeyElement
+	GlobalSecondaryIndexes []GlobalSecondaryIndex
+	TTLAttribute           string // empty when time to live is not enabled
+}
+
+// AttributeDefinition is a key attribute and its type (S, N or B).
+type AttributeDefinition struct {
+	Name string
+	Type string
+}
+
+// KeyElement is one attribute of a key schema.
+type KeyElement struct {
+	AttributeName string
+	KeyType       string // HASH or RANGE
+}
+
+// GlobalSecondaryIndex is a GSI of the table.
+type GlobalSecondaryIndex struct {
+	IndexName        string
+	KeySchema        []KeyElement
+	ProjectionType   string
+	NonKeyAttributes []string
+}
+
+// Parse parses a SAM template. It fails unless the template declares exactly
+// one AWS::DynamoDB::Table.
+func Parse(data []byte) (*Template, error) {
+	var raw rawTemplate
+	if err := yaml.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("parse template: %w", err)
+	}
+	if len(raw.Resources) == 0 {
+		return nil, errors.New("parse template: no Resources")
+	}
+
+	t := &Template{Functions: map[string]Function{}}
+	var tables []string
+	for _, id := range slices.Sorted(maps.Keys(raw.Resources)) {
+		res := raw.Resources[id]
+		switch res.Type {
+		case typeFunction:
+			fn, err := parseFunction(id, res, raw.Globals.Function)
+			if err != nil {
+				return nil, fmt.Errorf("parse function %s: %w", id, err)
+			}
+			t.Functions[id] = fn
+		case typeTable:
+			table, err := parseTable(id, res)
+			if err != nil {
+				return nil, fmt.Errorf("parse table %s: %w", id, err)
+			}
+			t.Table = table
+			tables = append(tables, id)
+		}
+	}
+	if len(tables) != 1 {
+		return nil, fmt.Errorf("parse template: want exactly one %s, found %d %v", typeTable, len(tables), tables)
+	}
+	return t, nil
+}
+
+// CreateTableInput returns the input that creates the table under tableName.
+// Billing is always on demand, whatever the template says, as it is meant for
+// local and test tables.
+func (t TableDef) CreateTableInput(tableName string) *dynamodb.CreateTableInput {
+	in := &dynamodb.CreateTableInput{
+		TableName:   aws.String(tableName),
+		BillingMode: types.BillingModePayPerRequest,
+		KeySchema:   keySchema(t.KeySchema),
+	}
+	for _, a := range t.AttributeDefinitions {
+		in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{
+			AttributeName: aws.String(a.Name),
+			AttributeType: types.ScalarAttributeType(a.Type),
+		})
+	}
+	for _, g := range t.GlobalSecondaryIndexes {
+		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
+			IndexName: aws.String(g.IndexName),
+			KeySchema: keySchema(g.KeySchema),
+			Projection: &types.Projection{
+				ProjectionType:   types.ProjectionType(g.ProjectionType),
+				NonKeyAttributes: g.NonKeyAttributes,
+			},
+		})
+	}
+	return in
+}
+
+// UpdateTimeToLiveInput returns the input that enables time to live on the
+// table named tableName, or nil when the template does not enable it.
+func (t TableDef) UpdateTimeToLiveInput(tableName string) *dynamodb.UpdateTimeToLiveInput {
+	if t.TTLAttribute == "" {
+		return nil
+	}
+	return &dynamodb.UpdateTimeToLiveInput{
+		TableName: aws.String(tableName),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{
+			AttributeName: aws.String(t.TTLAttribute),
+			Enabled:       aws.Bool(true),
+		},
+	}
+}
+
+func keySchema(elems []KeyElement) []types.KeySchemaElement {
+	out := make([]types.KeySchemaElement, 0, len(elems))
+	for _, k := range elems {
+		out = append(out, types.KeySchemaElement{
+			AttributeName: aws.String(k.AttributeName),
+			KeyType:       types.KeyType(k.KeyType),
+		})
+	}
+	return out
+}
+
+// ---------------------------------------------------------------- functions
+
+func parseFunction(id string, res rawResource, globals rawFunctionProps) (Function, error) {
+	var props rawFunctionProps
+	if err := decode(&res.Properties, &props); err != nil {
+		return Function{}, fmt.Errorf("decode Properties: %w", err)
+	}
+	var meta struct {
+		BuildMethod text `yaml:"BuildMethod"`
+	}
+	if err := decode(&res.Metadata, &meta); err != nil {
+		return Function{}, fmt.Errorf("decode Metadata: %w", err)
+	}
+
+	fn := Function{
+		LogicalID:   id,
+		CodeURI:     string(cmp.Or(props.CodeURI, globals.CodeURI)),
+		BuildMethod: string(meta.BuildMethod),
+		Env:         map[string]string{},
+	}
+	for k, v := range globals.Environment.Variables {
+		fn.Env[k] = string(v)
+	}
+	for k, v := range props.Environment.Variables {
+		fn.Env[k] = string(v)
+	}
+
+	for _, name := range slices.Sorted(maps.Keys(props.Events)) {
+		ev := props.Events[name]
+		switch ev.Type {
+		case "HttpApi":
+			r, err := parseHTTPAPIEvent(name, &ev.Properties)
+			if err != nil {
+				return Function{}, fmt.Errorf("event %s: %w", name, err)
+			}
+			fn.HTTPRoutes = append(fn.HTTPRoutes, r)
+		case "S3":
+			s, err := parseS3Event(name, &ev.Properties)
+			if err != nil {
+				return Function{}, fmt.Errorf("event %s: %w", name, err)
+			}
+			fn.S3Events = append(fn.S3Events, s)
+		}
+	}
+
+	var err error
+	fn.PolicyActions, fn.NamedPolicies, err = parsePolicies(&props.Policies)
+	if err != nil {
+		return Function{}, fmt.Errorf("Policies: %w", err)
+	}
+	return fn, nil
+}
+
+func parseHTTPAPIEvent(name string, n *yaml.Node) (HTTPRoute, error) {
+	var p struct {
+		APIID  text `yaml:"ApiId"`
+		Method text `yaml:"Method"`
+		Path   text `yaml:"Path"`
+		Auth   struct {
+			Authorizer          text   `yaml:"Authorizer"`
+			AuthorizationScopes []text `yaml:"AuthorizationScopes"`
+		} `yaml:"Auth"`
+	}
+	if err := decode(n, &p); err != nil {
+		return HTTPRoute{}, fmt.Errorf("decode HttpApi Properties: %w", err)
+	}
+	return HTTPRoute{
+		Event:               name,
+		APIID:               string(p.APIID),
+		Method:              strings.ToUpper(string(p.Method)),
+		Path:                string(p.Path),
+		Authorizer:          string(p.Auth.Authorizer),
+		AuthorizationScopes: strs(p.Auth.AuthorizationScopes),
+	}, nil
+}
+
+func parseS3Event(name string, n *yaml.Node) (S3Event, error) {
+	var p struct {
+		Bucket text  `yaml:"Bucket"`
+		Events texts `yaml:"Events"`
+		Filter struct {
+			S3Key struct {
+				Rules []struct {
+					Name  text `yaml:"Name"`
+					Value text `yaml:"Value"`
+				} `yaml:"Rules"`
+			} `yaml:"S3Key"`
+		} `yaml:"Filter"`
+	}
+	if err := decode(n, &p); err != nil {
+		return S3Event{}, fmt.Errorf("decode S3 Properties: %w", err)
+	}
+	ev := S3Event{Event: name, Bucket: string(p.Bucket), Events: strs(p.Events)}
+	for _, r := range p.Filter.S3Key.Rules {
+		switch strings.ToLower(string(r.Name)) {
+		case "prefix":
+			ev.Prefix = string(r.Value)
+		case "suffix":
+			ev.Suffix = string(r.Value)
+		}
+	}
+	return ev, nil
+}
+
+// parsePolicies reads a function's Policies, which SAM accepts as a managed
+// policy name, a policy document, or a list of names, policy templates
+// ({TemplateName: {params}}) and policy documents.
+func parsePolicies(n *yaml.Node) (actions, named []string, err error) {
+	var entries []*yaml.Node
+	switch {
+	case n.Kind == 0:
+		return nil, nil, nil
+	case n.Kind == yaml.SequenceNode:
+		entries = n.Content
+	default:
+		entries = []*yaml.Node{n}
+	}
+
+	for i, e := range entries {
+		e = deref(e)
+		switch {
+		case e.Kind == yaml.ScalarNode || isIntrinsic(e):
+			named = append(named, render(e))
+		case e.Kind == yaml.MappingNode && hasKey(e, "Statement"):
+			var doc struct {
+				Statement statements `yaml:"Statement"`
+			}
+			if err := e.Decode(&doc); err != nil {
+				return nil, nil, fmt.Errorf("policy %d: %w", i, err)
+			}
+			for _, s := range doc.Statement {
+				if !strings.EqualFold(string(s.Effect), "Allow") {
+					continue
+				}
+				actions = append(actions, strs(s.Action)...)
+				if len(s.NotAction) > 0 {
+					actions = append(actions, "*")
+				}
+			}
+		case e.Kind == yaml.MappingNode:
+			for j := 0; j+1 < len(e.Content); j += 2 {
+				named = append(named, e.Content[j].Value)
+			}
+		default:
+			return nil, nil, fmt.Errorf("policy %d: unexpected %s", i, kindName(e))
+		}
+	}
+	slices.Sort(actions)
+	return slices.Compact(actions), named, nil
+}
+
+type statement struct {
+	Effect    text  `yaml:"Effect"`
+	Action    texts `yaml:"Action"`
+	NotAction texts `yaml:"NotAction"`
+}
+
+// statements is a policy's Statement: one statement or a list of them.
+type statements []statement
+
+func (s *statements) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.MappingNode {
+		var one statement
+		if err := n.Decode(&one); err != nil {
+			return err
+		}
+		*s = statements{one}
+		return nil
+	}
+	return n.Decode((*[]statement)(s))
+}
+
+// -------------------------------------------------------------------- table
+
+func parseTable(id string, res rawResource) (TableDef, error) {
+	var p struct {
+		BillingMode          text `yaml:"BillingMode"`
+		AttributeDefinitions []struct {
+			AttributeName text `yaml:"AttributeName"`
+			AttributeType text `yaml:"AttributeType"`
+		} `yaml:"AttributeDefinitions"`
+		KeySchema              []rawKeyElement `yaml:"KeySchema"`
+		GlobalSecondaryIndexes []struct {
+			IndexName  text            `yaml:"IndexName"`
+			KeySchema  []rawKeyElement `yaml:"KeySchema"`
+			Projection struct {
+				ProjectionType   text   `yaml:"ProjectionType"`
+				NonKeyAttributes []text `yaml:"NonKeyAttributes"`
+			} `yaml:"Projection"`
+		} `yaml:"GlobalSecondaryIndexes"`
+		TimeToLiveSpecification struct {
+			AttributeName text `yaml:"AttributeName"`
+			Enabled       text `yaml:"Enabled"`
+		} `yaml:"TimeToLiveSpecification"`
+	}
+	if err := decode(&res.Properties, &p); err != nil {
+		return TableDef{}, fmt.Errorf("decode Properties: %w", err)
+	}
+	if len(p.KeySchema) == 0 {
+		return TableDef{}, errors.New("no KeySchema")
+	}
+
+	t := TableDef{
+		LogicalID:   id,
+		BillingMode: string(p.BillingMode),
+		KeySchema:   keyElements(p.KeySchema),
+	}
+	for _, a := range p.AttributeDefinitions {
+		t.AttributeDefinitions = append(t.AttributeDefinitions, AttributeDefinition{
+			Name: string(a.AttributeName),
+			Type: string(a.AttributeType),
+		})
+	}
+	for _, g := range p.GlobalSecondaryIndexes {
+		t.GlobalSecondaryIndexes = append(t.GlobalSecondaryIndexes, GlobalSecondaryIndex{
+			IndexName:        string(g.IndexName),
+			KeySchema:        keyElements(g.KeySchema),
+			ProjectionType:   string(g.Projection.ProjectionType),
+			NonKeyAttributes: strs(g.Projection.NonKeyAttributes),
+		})
+	}
+	if ttl := p.TimeToLiveSpecification; strings.EqualFold(string(ttl.Enabled), "true") {
+		t.TTLAttribute = string(ttl.AttributeName)
+	}
+	return t, nil
+}
+
+type rawKeyElement struct {
+	AttributeName text `yaml:"AttributeName"`
+	KeyType       text `yaml:"KeyType"`
+}
+
+func keyElements(raw []rawKeyElement) []KeyElement {
+	out := make([]KeyElement, 0, len(raw))
+	for _, k := range raw {
+		out = append(out, KeyElement{AttributeName: string(k.AttributeName), KeyType: string(k.KeyType)})
+	}
+	return out
+}
+
+// --------------------------------------------------------------- raw shapes
+
+type rawTemplate struct {
+	Globals struct {
+		Function rawFunctionProps `yaml:"Function"`
+	} `yaml:"Globals"`
+	Resources map[string]rawResource `yaml:"Resources"`
+}
+
+type rawResource struct {
+	Type       string    `yaml:"Type"`
+	Metadata   yaml.Node `yaml:"Metadata"`
+	Properties yaml.Node `yaml:"Properties"`
+}
+
+type rawFunctionProps struct {
+	CodeURI     text `yaml:"CodeUri"`
+	Environment struct {
+		Variables map[string]text `yaml:"Variables"`
+	} `yaml:"Environment"`
+	Events map[string]struct {
+		Type       string    `yaml:"Type"`
+		Properties yaml.Node `yaml:"Properties"`
+	} `yaml:"Events"`
+	Policies yaml.Node `yaml:"Policies"`
+}
+
+// text is a value that is either a literal scalar or an intrinsic, which is
+// kept in its source form (see render).
+type text string
+
+func (t *text) UnmarshalYAML(n *yaml.Node) error {
+	n = deref(n)
+	if n.Kind != yaml.ScalarNode && !isIntrinsic(n) {
+		return fmt.Errorf("line %d: want a scalar or an intrinsic function, got %s", n.Line, kindName(n))
+	}
+	*t = text(render(n))
+	return nil
+}
+
+// texts is a value that is one text or a list of them, like a statement's
+// Action or an S3 event's Events.
+type texts []text
+
+func (ts *texts) UnmarshalYAML(n *yaml.Node) error {
+	n = deref(n)
+	if n.Kind == yaml.SequenceNode && !isIntrinsic(n) {
+		return n.Decode((*[]text)(ts))
+	}
+	var one text
+	if err := n.Decode(&one); err != nil {
+		return err
+	}
+	*ts = texts{one}
+	return nil
+}
+
+// isIntrinsic reports whether n is a CloudFormation intrinsic function, in
+// short form (!Ref Table) or long form ({Ref: Table}, {Fn::GetAtt: [...]}).
+func isIntrinsic(n *yaml.Node) bool {
+	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
+		return true
+	}
+	if n.Kind != yaml.MappingNode || len(n.Content) != 2 {
+		return false
+	}
+	k := n.Content[0].Value
+	return k == "Ref" || strings.HasPrefix(k, "Fn::")
+}
+
+// render returns the source form of n: a literal scalar's value, or an
+// intrinsic in short form, e.g. "!Ref Table", "!GetAtt Table.Arn" or
+// "!If [IsProd, !Ref A, B]".
+func render(n *yaml.Node) string {
+	n = deref(n)
+	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
+		bare := *n
+		bare.Tag = ""
+		return n.Tag + " " + render(&bare)
+	}
+	if n.Kind == yaml.ScalarNode {
+		return n.Value
+	}
+	if isIntrinsic(n) {
+		name := strings.TrimPrefix(n.Content[0].Value, "Fn::")
+		return "!" + name + " " + render(n.Content[1])
+	}
+	return flow(n)
+}
+
+// flow renders a collection node on one line in YAML flow style.
+func flow(n *yaml.Node) string {
+	c := *n
+	c.Style = yaml.FlowStyle
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	if err := enc.Encode(&c); err != nil {
+		return fmt.Sprintf("<%s at line %d>", kindName(n), n.Line)
+	}
+	_ = enc.Close()
+	return strings.TrimSpace(b.String())
+}
+
+// deref follows an alias to its anchored node.
+func deref(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
+}
+
+// decode decodes n into out; an absent node leaves out untouched.
+func decode(n *yaml.Node, out any) error {
+	if n.Kind == 0 {
+		return nil
+	}
+	return n.Decode(out)
+}
+
+func hasKey(m *yaml.Node, key string) bool {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		return "document"
+	case yaml.SequenceNode:
+		return "sequence"
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.ScalarNode:
+		return "scalar"
+	case yaml.AliasNode:
+		return "alias"
+	}
+	return "nothing"
+}
+
+func strs[T ~string](in []T) []string {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]string, len(in))
+	for i, v := range in {
+		out[i] = string(v)
+	}
+	return out
+}

@@ -1,0 +1,330 @@
+package samtemplate_test
+
+import (
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/depot-inventory/depot/internal/samtemplate"
+)
+
+const sample = `
+Transform: AWS::Serverless-2016-10-31
+Conditions:
+  IsProd: !Equals [!Ref Stage, prod]
+Globals:
+  Function:
+    CodeUri: functions/default/
+    Environment:
+      Variables:
+        TABLE_NAME: !Ref Table
+        LOG_LEVEL: INFO
+Resources:
+  Api:
+    Type: AWS::Serverless::HttpApi
+  CreateThing:
+    Type: AWS::Serverless::Function
+    Metadata:
+      BuildMethod: go1.x
+    Properties:
+      CodeUri: functions/create-thing/
+      Environment:
+        Variables:
+          LOG_LEVEL: !If [IsProd, WARN, DEBUG]
+          TOPIC: {Ref: Topic}
+          QUEUE_ARN: {"Fn::GetAtt": [Queue, Arn]}
+          PREFIX: !Sub "${AWS::StackName}-things"
+      Events:
+        Post:
+          Type: HttpApi
+          Properties:
+            ApiId: !Ref Api
+            Method: post
+            Path: /things
+        Ping:
+          Type: HttpApi
+          Properties:
+            ApiId: !Ref Api
+            Method: GET
+            Path: /ping
+            Auth:
+              Authorizer: NONE
+      Policies:
+        - AWSLambdaVPCAccessExecutionRole
+        - DynamoDBReadPolicy:
+            TableName: !Ref Table
+        - Statement:
+            - Effect: Allow
+              Action: [dynamodb:PutItem, dynamodb:GetItem]
+              Resource: !GetAtt Table.Arn
+            - Effect: Allow
+              Action: dynamodb:GetItem
+              Resource: !Sub ${Table.Arn}/index/*
+            - Effect: Deny
+              Action: "dynamodb:*"
+              Resource: "*"
+  OnUpload:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        Upload:
+          Type: S3
+          Properties:
+            Bucket: !Ref Bucket
+            Events: s3:ObjectCreated:*
+            Filter:
+              S3Key:
+                Rules:
+                  - Name: prefix
+                    Value: uploads/
+                  - Name: suffix
+                    Value: .jpg
+      Policies:
+        Version: "2012-10-17"
+        Statement:
+          Effect: Allow
+          NotAction: iam:*
+          Resource: "*"
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions:
+        - {AttributeName: PK, AttributeType: S}
+        - {AttributeName: SK, AttributeType: S}
+        - {AttributeName: G1PK, AttributeType: S}
+        - {AttributeName: G1SK, AttributeType: N}
+      KeySchema:
+        - {AttributeName: PK, KeyType: HASH}
+        - {AttributeName: SK, KeyType: RANGE}
+      GlobalSecondaryIndexes:
+        - IndexName: G1
+          KeySchema:
+            - {AttributeName: G1PK, KeyType: HASH}
+            - {AttributeName: G1SK, KeyType: RANGE}
+          Projection:
+            ProjectionType: INCLUDE
+            NonKeyAttributes: [name]
+      TimeToLiveSpecification:
+        AttributeName: expiresAt
+        Enabled: true
+  Bucket:
+    Type: AWS::S3::Bucket
+`
+
+func parseSample(t *testing.T) *samtemplate.Template {
+	t.Helper()
+	tmpl, err := samtemplate.Parse([]byte(sample))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return tmpl
+}
+
+func TestParseFunctions(t *testing.T) {
+	tmpl := parseSample(t)
+	if got := len(tmpl.Functions); got != 2 {
+		t.Fatalf("got %d functions, want 2: %v", got, tmpl.Functions)
+	}
+
+	fn := tmpl.Functions["CreateThing"]
+	want := samtemplate.Function{
+		LogicalID:   "CreateThing",
+		CodeURI:     "functions/create-thing/",
+		BuildMethod: "go1.x",
+		Env: map[string]string{
+			"TABLE_NAME": "!Ref Table",
+			"LOG_LEVEL":  "!If [IsProd, WARN, DEBUG]",
+			"TOPIC":      "!Ref Topic",
+			"QUEUE_ARN":  "!GetAtt [Queue, Arn]",
+			"PREFIX":     "!Sub ${AWS::StackName}-things",
+		},
+		HTTPRoutes: []samtemplate.HTTPRoute{
+			{Event: "Ping", APIID: "!Ref Api", Method: "GET", Path: "/ping", Authorizer: "NONE"},
+			{Event: "Post", APIID: "!Ref Api", Method: "POST", Path: "/things"},
+		},
+		PolicyActions: []string{"dynamodb:GetItem", "dynamodb:PutItem"},
+		NamedPolicies: []string{"AWSLambdaVPCAccessExecutionRole", "DynamoDBReadPolicy"},
+	}
+	if !reflect.DeepEqual(fn, want) {
+		t.Errorf("CreateThing:\n got %+v\nwant %+v", fn, want)
+	}
+}
+
+func TestParseS3FunctionWithGlobals(t *testing.T) {
+	fn := parseSample(t).Functions["OnUpload"]
+	if fn.CodeURI != "functions/default/" {
+		t.Errorf("CodeURI = %q, want the Globals value", fn.CodeURI)
+	}
+	wantEnv := map[string]string{"TABLE_NAME": "!Ref Table", "LOG_LEVEL": "INFO"}
+	if !reflect.DeepEqual(fn.Env, wantEnv) {
+		t.Errorf("Env = %v, want %v", fn.Env, wantEnv)
+	}
+	wantS3 := []samtemplate.S3Event{{
+		Event: "Upload", Bucket: "!Ref Bucket", Events: []string{"s3:ObjectCreated:*"},
+		Prefix: "uploads/", Suffix: ".jpg",
+	}}
+	if !reflect.DeepEqual(fn.S3Events, wantS3) {
+		t.Errorf("S3Events = %+v, want %+v", fn.S3Events, wantS3)
+	}
+	if len(fn.HTTPRoutes) != 0 {
+		t.Errorf("HTTPRoutes = %+v, want none", fn.HTTPRoutes)
+	}
+	// A single policy document whose Allow statement uses NotAction.
+	if want := []string{"*"}; !reflect.DeepEqual(fn.PolicyActions, want) {
+		t.Errorf("PolicyActions = %v, want %v", fn.PolicyActions, want)
+	}
+}
+
+func TestParseTable(t *testing.T) {
+	table := parseSample(t).Table
+	want := samtemplate.TableDef{
+		LogicalID:   "Table",
+		BillingMode: "PAY_PER_REQUEST",
+		AttributeDefinitions: []samtemplate.AttributeDefinition{
+			{Name: "PK", Type: "S"}, {Name: "SK", Type: "S"}, {Name: "G1PK", Type: "S"}, {Name: "G1SK", Type: "N"},
+		},
+		KeySchema: []samtemplate.KeyElement{{AttributeName: "PK", KeyType: "HASH"}, {AttributeName: "SK", KeyType: "RANGE"}},
+		GlobalSecondaryIndexes: []samtemplate.GlobalSecondaryIndex{{
+			IndexName:        "G1",
+			KeySchema:        []samtemplate.KeyElement{{AttributeName: "G1PK", KeyType: "HASH"}, {AttributeName: "G1SK", KeyType: "RANGE"}},
+			ProjectionType:   "INCLUDE",
+			NonKeyAttributes: []string{"name"},
+		}},
+		TTLAttribute: "expiresAt",
+	}
+	if !reflect.DeepEqual(table, want) {
+		t.Errorf("Table:\n got %+v\nwant %+v", table, want)
+	}
+}
+
+func TestCreateTableInput(t *testing.T) {
+	table := parseSample(t).Table
+	in := table.CreateTableInput("things-test")
+
+	if got := aws.ToString(in.TableName); got != "things-test" {
+		t.Errorf("TableName = %q", got)
+	}
+	if in.BillingMode != types.BillingModePayPerRequest {
+		t.Errorf("BillingMode = %q", in.BillingMode)
+	}
+	if len(in.AttributeDefinitions) != 4 || in.AttributeDefinitions[3].AttributeType != types.ScalarAttributeTypeN {
+		t.Errorf("AttributeDefinitions = %+v", in.AttributeDefinitions)
+	}
+	if len(in.KeySchema) != 2 || aws.ToString(in.KeySchema[0].AttributeName) != "PK" || in.KeySchema[1].KeyType != types.KeyTypeRange {
+		t.Errorf("KeySchema = %+v", in.KeySchema)
+	}
+	if len(in.GlobalSecondaryIndexes) != 1 {
+		t.Fatalf("GlobalSecondaryIndexes = %+v", in.GlobalSecondaryIndexes)
+	}
+	gsi := in.GlobalSecondaryIndexes[0]
+	if aws.ToString(gsi.IndexName) != "G1" || gsi.Projection.ProjectionType != types.ProjectionTypeInclude ||
+		!reflect.DeepEqual(gsi.Projection.NonKeyAttributes, []string{"name"}) || len(gsi.KeySchema) != 2 {
+		t.Errorf("GSI = %+v, projection %+v", gsi, gsi.Projection)
+	}
+
+	ttl := table.UpdateTimeToLiveInput("things-test")
+	if ttl == nil || aws.ToString(ttl.TimeToLiveSpecification.AttributeName) != "expiresAt" ||
+		!aws.ToBool(ttl.TimeToLiveSpecification.Enabled) || aws.ToString(ttl.TableName) != "things-test" {
+		t.Errorf("UpdateTimeToLiveInput = %+v", ttl)
+	}
+	if got := (samtemplate.TableDef{}).UpdateTimeToLiveInput("x"); got != nil {
+		t.Errorf("UpdateTimeToLiveInput without TTL = %+v, want nil", got)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	const table = `
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      KeySchema: [{AttributeName: PK, KeyType: HASH}]
+`
+	tests := []struct {
+		name, yaml, wantErr string
+	}{
+		{"not yaml", "Resources: [", "parse template"},
+		{"no resources", "Transform: AWS::Serverless-2016-10-31\n", "no Resources"},
+		{"no table", "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n", "found 0"},
+		{"two tables", "Resources:" + table + strings.ReplaceAll(table, "Table:", "Other:"), "found 2"},
+		{"table without key", "Resources:\n  Table:\n    Type: AWS::DynamoDB::Table\n", "no KeySchema"},
+		{"method is a list", "Resources:" + table + `
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        Api:
+          Type: HttpApi
+          Properties: {Method: [GET], Path: /x}
+`, "function Fn: event Api"},
+		{"bad statement", "Resources:" + table + `
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Policies:
+        - Statement: [[dynamodb:GetItem]]
+`, "function Fn: Policies: policy 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := samtemplate.Parse([]byte(tt.yaml))
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Parse error = %v, want it to contain %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestParseRepoTemplate checks the table of the real template against the key
+// layout the dynamo package relies on.
+func TestParseRepoTemplate(t *testing.T) {
+	tmpl := repoTemplate(t)
+	table := tmpl.Table
+	in := table.CreateTableInput("depot-local")
+	if len(in.KeySchema) != 2 || aws.ToString(in.KeySchema[0].AttributeName) != "PK" || aws.ToString(in.KeySchema[1].AttributeName) != "SK" {
+		t.Errorf("KeySchema = %+v, want PK HASH, SK RANGE", table.KeySchema)
+	}
+	if table.TTLAttribute != "expiresAtEpoch" {
+		t.Errorf("TTLAttribute = %q, want expiresAtEpoch", table.TTLAttribute)
+	}
+	if table.BillingMode != "PAY_PER_REQUEST" {
+		t.Errorf("BillingMode = %q, want PAY_PER_REQUEST", table.BillingMode)
+	}
+	var gsis []string
+	for _, g := range table.GlobalSecondaryIndexes {
+		gsis = append(gsis, g.IndexName)
+		want := []samtemplate.KeyElement{
+			{AttributeName: g.IndexName + "PK", KeyType: "HASH"},
+			{AttributeName: g.IndexName + "SK", KeyType: "RANGE"},
+		}
+		if !reflect.DeepEqual(g.KeySchema, want) || g.ProjectionType != "ALL" {
+			t.Errorf("%s: KeySchema %+v projection %q, want %+v ALL", g.IndexName, g.KeySchema, g.ProjectionType, want)
+		}
+	}
+	if want := []string{"GSI1", "GSI2", "GSI3"}; !reflect.DeepEqual(gsis, want) {
+		t.Errorf("GSIs = %v, want %v", gsis, want)
+	}
+	for _, a := range table.AttributeDefinitions {
+		if a.Type != "S" {
+			t.Errorf("attribute %s has type %s, want S", a.Name, a.Type)
+		}
+	}
+}
+
+// repoTemplate parses the repository's template.yaml.
+func repoTemplate(t *testing.T) *samtemplate.Template {
+	t.Helper()
+	data, err := os.ReadFile(repoRoot + "/template.yaml")
+	if err != nil {
+		t.Fatalf("read template: %v", err)
+	}
+	tmpl, err := samtemplate.Parse(data)
+	if err != nil {
+		t.Fatalf("parse template.yaml: %v", err)
+	}
+	return tmpl
+}
