@@ -1,0 +1,87 @@
+// Command depot-local is Depot's Docker-free local runtime (make run): the
+// HTTP API on 127.0.0.1:3000 (PORT overrides) in front of the functions'
+// own Lambda handlers, on embedded DynamoDB and S3 engines, or on the
+// engines AWS_ENDPOINT_URL* name.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/depot-inventory/depot/internal/lambdafn"
+	"github.com/depot-inventory/depot/internal/localrun"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "depot-local:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger := lambdafn.NewLogger(os.Getenv("LOG_LEVEL"))
+
+	engines, err := localrun.UseEngines()
+	if err != nil {
+		return err
+	}
+	defer engines.Close()
+	settings := lambdafn.Settings{
+		TableName:  envOr("TABLE_NAME", "depot-local"),
+		BucketName: envOr("BUCKET_NAME", "depot-local-images"),
+	}
+	stack, err := localrun.Deploy(ctx, settings, logger)
+	if err != nil {
+		return err
+	}
+
+	port := envOr("PORT", "3000")
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", port))
+	if err != nil {
+		return fmt.Errorf("listen on 127.0.0.1:%s: %w", port, err)
+	}
+	url := "http://" + ln.Addr().String()
+	srv := &http.Server{Handler: stack.Gateway, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(os.Stderr, `Depot local runtime
+  API       %s
+  DynamoDB  %s (table %s)
+  S3        %s (bucket %s)
+Try:
+  curl -s -X POST %s/items -H 'Content-Type: application/json' -d '{"sku":"WIDGET-1","name":"Widget","quantity":5}'
+  curl -s %s/items
+Ctrl-C stops.
+`, url, engines.DynamoDB, settings.TableName, engines.S3, settings.BucketName, url, url)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
