@@ -1,0 +1,190 @@
+// Package itest is the integration suite: real HTTP through the local
+// gateway, the functions' own Lambda handlers and the real AWS SDK to a real
+// engine — the embedded ones, or moto when AWS_ENDPOINT_URL points at it.
+package itest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	depot "github.com/depot-inventory/depot"
+	"github.com/depot-inventory/depot/internal/apitest"
+	"github.com/depot-inventory/depot/internal/lambdafn"
+	"github.com/depot-inventory/depot/internal/localrun"
+)
+
+var (
+	engines   *localrun.Engines
+	validator *apitest.Validator
+	tableSeq  atomic.Int64
+)
+
+func TestMain(m *testing.M) {
+	var err error
+	if engines, err = localrun.UseEngines(); err != nil {
+		fmt.Fprintln(os.Stderr, "start engines:", err)
+		os.Exit(1)
+	}
+	if validator, err = apitest.NewValidator(depot.OpenAPIYAML); err != nil {
+		fmt.Fprintln(os.Stderr, "load openapi.yaml:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintf(os.Stderr, "itest engines: DynamoDB %s; S3 %s\n", engines.DynamoDB, engines.S3)
+	code := m.Run()
+	_ = engines.Close()
+	os.Exit(code)
+}
+
+// env is one test's own deployment: its own table and bucket.
+type env struct {
+	t    *testing.T
+	url  string
+	logs *logBuffer
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	n := tableSeq.Add(1)
+	name := fmt.Sprintf("depot-itest-%d-%d", os.Getpid(), n)
+	logs := &logBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, nil))
+	stack, err := localrun.Deploy(context.Background(), lambdafn.Settings{
+		TableName: name, BucketName: strings.ToLower(name),
+	}, logger)
+	if err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	srv := httptest.NewServer(stack.Gateway)
+	t.Cleanup(srv.Close)
+	return &env{t: t, url: srv.URL, logs: logs}
+}
+
+// result is a response read whole.
+type result struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r result) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("response body is not a JSON object: %v: %s", err, r.Body)
+	}
+	return m
+}
+
+func (r result) code(t *testing.T) string {
+	t.Helper()
+	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("error Content-Type = %q, want application/problem+json; body %s", ct, r.Body)
+	}
+	c, _ := r.json(t)["code"].(string)
+	return c
+}
+
+// req is a request to send.
+type req struct {
+	Method, Path string
+	Body         string
+	Header       map[string]string
+	NotInSpec    bool // the request is outside the API (e.g. an unknown route)
+}
+
+// do sends the request and validates the response against openapi.yaml.
+func (e *env) do(q req) result {
+	e.t.Helper()
+	var body io.Reader
+	if q.Body != "" {
+		body = strings.NewReader(q.Body)
+	}
+	r, err := http.NewRequest(q.Method, e.url+q.Path, body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if q.Body != "" {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range q.Header {
+		if v == "" {
+			r.Header.Del(k)
+		} else {
+			r.Header.Set(k, v)
+		}
+	}
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", q.Method, q.Path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if q.NotInSpec {
+		return result{Status: resp.StatusCode, Header: resp.Header, Body: data}
+	}
+	if err := validator.ValidateResponse(r, resp.StatusCode, resp.Header, data); err != nil {
+		e.t.Errorf("%s %s -> %d does not match openapi.yaml: %v\nbody: %s", q.Method, q.Path, resp.StatusCode, err, data)
+	}
+	return result{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
+
+// must sends the request and fails the test unless the status is want.
+func (e *env) must(want int, q req) result {
+	e.t.Helper()
+	res := e.do(q)
+	if res.Status != want {
+		e.t.Fatalf("%s %s: status %d, want %d; body %s", q.Method, q.Path, res.Status, want, res.Body)
+	}
+	return res
+}
+
+func (e *env) createItem(body string) map[string]any {
+	e.t.Helper()
+	return e.must(http.StatusCreated, req{Method: "POST", Path: "/items", Body: body}).json(e.t)
+}
+
+// logBuffer collects the JSON log lines of one test's stack.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// requests returns the per-request log lines so far.
+func (l *logBuffer) requests(t *testing.T) []map[string]any {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(l.buf.Bytes()))
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("log line is not JSON: %s", sc.Text())
+		}
+		if m["msg"] == "request" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
