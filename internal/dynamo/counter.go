@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/middleware"
 	smithymw "github.com/aws/smithy-go/middleware"
@@ -12,8 +13,9 @@ import (
 // CallCounter counts the DynamoDB API calls made on behalf of one request,
 // by operation name (GetItem, Query, TransactWriteItems, ...).
 type CallCounter struct {
-	mu     sync.Mutex
-	counts map[string]int
+	mu      sync.Mutex
+	counts  map[string]int
+	elapsed time.Duration
 }
 
 type counterKey struct{}
@@ -32,6 +34,14 @@ func (c *CallCounter) Counts() map[string]int {
 	return maps.Clone(c.counts)
 }
 
+// Elapsed returns the wall time spent in DynamoDB calls so far, retries
+// and backoff included.
+func (c *CallCounter) Elapsed() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.elapsed
+}
+
 // Total returns the number of calls so far.
 func (c *CallCounter) Total() int {
 	c.mu.Lock()
@@ -48,12 +58,16 @@ func (c *CallCounter) Total() int {
 func CountCalls(stack *smithymw.Stack) error {
 	return stack.Initialize.Add(smithymw.InitializeMiddlewareFunc("DepotCallCounter",
 		func(ctx context.Context, in smithymw.InitializeInput, next smithymw.InitializeHandler) (smithymw.InitializeOutput, smithymw.Metadata, error) {
-			if c, ok := ctx.Value(counterKey{}).(*CallCounter); ok {
-				op := middleware.GetOperationName(ctx)
-				c.mu.Lock()
-				c.counts[op]++
-				c.mu.Unlock()
+			c, ok := ctx.Value(counterKey{}).(*CallCounter)
+			if !ok {
+				return next.HandleInitialize(ctx, in)
 			}
-			return next.HandleInitialize(ctx, in)
+			start := time.Now()
+			out, md, err := next.HandleInitialize(ctx, in)
+			c.mu.Lock()
+			c.counts[middleware.GetOperationName(ctx)]++
+			c.elapsed += time.Since(start)
+			c.mu.Unlock()
+			return out, md, err
 		}), smithymw.After)
 }

@@ -97,6 +97,7 @@ func (a *api) logged(route Route, next http.Handler) http.Handler {
 				slog.Int("status", rec.status),
 				slog.Float64("durationMs", float64(time.Since(start).Microseconds())/1000),
 				slog.Int("ddbCalls", calls.Total()),
+				slog.Float64("ddbMs", float64(calls.Elapsed().Microseconds())/1000),
 				slog.Any("ddbOps", calls.Counts()),
 			)
 		}()
