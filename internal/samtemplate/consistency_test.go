@@ -15,6 +15,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/depot-inventory/depot/internal/httpapi"
+	"github.com/depot-inventory/depot/internal/samtemplate"
 )
 
 // repoRoot is the repository root, relative to this package.
@@ -69,11 +70,188 @@ func TestTemplateFunctionsHaveMains(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(repoRoot, "functions", dir, "main.go")); err != nil {
 			t.Errorf("%s: %v", id, err)
 		}
-		for _, name := range []string{"TABLE_NAME", "BUCKET_NAME", "LOG_LEVEL"} {
+		for _, name := range []string{"TABLE_NAME", "BUCKET_NAME", "LOG_LEVEL", "ROLES_CLAIM"} {
 			if fn.Env[name] == "" {
 				t.Errorf("%s: environment variable %s is not set", id, name)
 			}
 		}
+	}
+}
+
+// TestRoutesRequireJWT checks that API Gateway itself turns away requests
+// without a valid token on every route that is not public, and lets any
+// request through to the public ones. The functions then only check roles.
+func TestRoutesRequireJWT(t *testing.T) {
+	for _, p := range authProblems(repoTemplate(t)) {
+		t.Error(p)
+	}
+}
+
+// TestAuthProblemsCatchBreakage proves authProblems fails on what it guards
+// against, each case breaking a fresh parse of the real template.
+func TestAuthProblemsCatchBreakage(t *testing.T) {
+	defaultJWT := func(tmpl *samtemplate.Template, edit func(*samtemplate.Authorizer)) {
+		api := tmpl.HTTPAPIs["HttpApi"]
+		a := api.Authorizers[api.DefaultAuthorizer]
+		edit(&a)
+		api.Authorizers[api.DefaultAuthorizer] = a
+	}
+	tests := []struct {
+		name   string
+		mutate func(*samtemplate.Template)
+		want   string
+	}{
+		{"public route behind the authorizer", func(tmpl *samtemplate.Template) {
+			setAuthorizer(tmpl, "Health", "")
+		}, "Health (GET /health, role public): public route must set Auth.Authorizer: NONE"},
+		{"protected route opened", func(tmpl *samtemplate.Template) {
+			setAuthorizer(tmpl, "CreateItem", "NONE")
+		}, "CreateItem (POST /items, role editor): Auth.Authorizer is NONE"},
+		{"protected route on another authorizer", func(tmpl *samtemplate.Template) {
+			setAuthorizer(tmpl, "DeleteItem", "Other")
+		}, "DeleteItem (DELETE /items/{id}, role editor): uses authorizer \"Other\""},
+		{"no default authorizer", func(tmpl *samtemplate.Template) {
+			api := tmpl.HTTPAPIs["HttpApi"]
+			api.DefaultAuthorizer = ""
+			tmpl.HTTPAPIs["HttpApi"] = api
+		}, "has no DefaultAuthorizer"},
+		{"default authorizer undeclared", func(tmpl *samtemplate.Template) {
+			clear(tmpl.HTTPAPIs["HttpApi"].Authorizers)
+		}, "is not among its Authorizers"},
+		{"lambda authorizer", func(tmpl *samtemplate.Template) {
+			defaultJWT(tmpl, func(a *samtemplate.Authorizer) { a.Type = samtemplate.AuthorizerLambda })
+		}, "is of type REQUEST, want JWT"},
+		{"no issuer", func(tmpl *samtemplate.Template) {
+			defaultJWT(tmpl, func(a *samtemplate.Authorizer) { a.Issuer = "" })
+		}, "has no JwtConfiguration issuer"},
+		{"no audience", func(tmpl *samtemplate.Template) {
+			defaultJWT(tmpl, func(a *samtemplate.Authorizer) { a.Audience = nil })
+		}, "has no JwtConfiguration audience"},
+		{"empty audience", func(tmpl *samtemplate.Template) {
+			defaultJWT(tmpl, func(a *samtemplate.Authorizer) { a.Audience = []string{""} })
+		}, "has an empty audience"},
+		{"token from elsewhere", func(tmpl *samtemplate.Template) {
+			defaultJWT(tmpl, func(a *samtemplate.Authorizer) { a.IdentitySource = "$request.querystring.token" })
+		}, "IdentitySource is \"$request.querystring.token\""},
+		{"scopes", func(tmpl *samtemplate.Template) {
+			defaultJWT(tmpl, func(a *samtemplate.Authorizer) { a.AuthorizationScopes = []string{"depot/read"} })
+		}, "requires scopes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmpl := repoTemplate(t)
+			tt.mutate(tmpl)
+			problems := authProblems(tmpl)
+			if !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, tt.want) }) {
+				t.Errorf("problems %q\nwant one containing %q", problems, tt.want)
+			}
+		})
+	}
+}
+
+func setAuthorizer(tmpl *samtemplate.Template, function, authorizer string) {
+	fn := tmpl.Functions[function]
+	fn.HTTPRoutes = slices.Clone(fn.HTTPRoutes)
+	fn.HTTPRoutes[0].Authorizer = authorizer
+	tmpl.Functions[function] = fn
+}
+
+// authProblems lists how the template's routes fail the route table's roles:
+// public routes must opt out of authorization (Auth.Authorizer: NONE); every
+// other route must use its API's DefaultAuthorizer, which must be a JWT
+// authorizer reading the Authorization header with an issuer and an
+// audience, and requiring no scopes (clients send ID tokens, which have none).
+func authProblems(tmpl *samtemplate.Template) []string {
+	var out []string
+	for _, r := range httpapi.Routes {
+		fn, ok := tmpl.Functions[r.Function]
+		if !ok {
+			continue // reported by TestTemplateMatchesRoutes
+		}
+		for _, ev := range fn.HTTPRoutes {
+			where := fmt.Sprintf("%s (%s, role %s)", r.Function, r.RouteKey(), r.Role)
+			report := func(format string, args ...any) {
+				out = append(out, where+": "+fmt.Sprintf(format, args...))
+			}
+			if r.Role == httpapi.RolePublic {
+				if ev.Authorizer != "NONE" {
+					report("public route must set Auth.Authorizer: NONE, has %q", ev.Authorizer)
+				}
+				continue
+			}
+			if ev.Authorizer == "NONE" {
+				report("Auth.Authorizer is NONE, so anyone may call it")
+				continue
+			}
+			if len(ev.AuthorizationScopes) > 0 {
+				report("requires scopes %v, which ID tokens do not carry", ev.AuthorizationScopes)
+			}
+			apiID, _ := strings.CutPrefix(ev.APIID, "!Ref ")
+			api, ok := tmpl.HTTPAPIs[apiID]
+			if !ok {
+				report("ApiId %q is no HttpApi of the template", ev.APIID)
+				continue
+			}
+			if api.DefaultAuthorizer == "" {
+				report("HttpApi %s has no DefaultAuthorizer", api.LogicalID)
+				continue
+			}
+			if ev.Authorizer != "" && ev.Authorizer != api.DefaultAuthorizer {
+				report("uses authorizer %q, want the API's default %q", ev.Authorizer, api.DefaultAuthorizer)
+				continue
+			}
+			a, ok := api.Authorizers[api.DefaultAuthorizer]
+			if !ok {
+				report("HttpApi %s's DefaultAuthorizer %q is not among its Authorizers", api.LogicalID, api.DefaultAuthorizer)
+				continue
+			}
+			for _, p := range jwtProblems(a) {
+				report("authorizer %s %s", a.Name, p)
+			}
+		}
+	}
+	return out
+}
+
+func jwtProblems(a samtemplate.Authorizer) []string {
+	var out []string
+	if a.Type != samtemplate.AuthorizerJWT {
+		out = append(out, fmt.Sprintf("is of type %s, want JWT", a.Type))
+	}
+	if a.IdentitySource != "$request.header.Authorization" {
+		out = append(out, fmt.Sprintf("IdentitySource is %q, want $request.header.Authorization", a.IdentitySource))
+	}
+	if a.Issuer == "" {
+		out = append(out, "has no JwtConfiguration issuer")
+	}
+	if len(a.Audience) == 0 {
+		out = append(out, "has no JwtConfiguration audience")
+	}
+	if slices.Contains(a.Audience, "") {
+		out = append(out, "has an empty audience")
+	}
+	if len(a.AuthorizationScopes) > 0 {
+		out = append(out, fmt.Sprintf("requires scopes %v, which ID tokens do not carry", a.AuthorizationScopes))
+	}
+	return out
+}
+
+// TestIdentityOutputs checks that the Issuer output is the issuer the
+// authorizer trusts, and that the Cognito outputs exist only with the pool.
+func TestIdentityOutputs(t *testing.T) {
+	tmpl := repoTemplate(t)
+	api := tmpl.HTTPAPIs["HttpApi"]
+	a := api.Authorizers[api.DefaultAuthorizer]
+	if got := tmpl.Outputs["Issuer"]; got.Value == "" || got.Value != a.Issuer || got.Condition != "" {
+		t.Errorf("Issuer output = %+v, want unconditional value %q (the authorizer's issuer)", got, a.Issuer)
+	}
+	for _, id := range []string{"UserPoolId", "UserPoolClientId"} {
+		if got := tmpl.Outputs[id]; got.Value == "" || got.Condition != "UseCognito" {
+			t.Errorf("%s output = %+v, want a value under Condition UseCognito", id, got)
+		}
+	}
+	if got := tmpl.Functions["Health"].Env["ROLES_CLAIM"]; !strings.Contains(got, "!Ref RolesClaim") {
+		t.Errorf("ROLES_CLAIM = %q, want it to fall back to the RolesClaim parameter", got)
 	}
 }
 

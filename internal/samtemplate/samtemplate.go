@@ -1,7 +1,8 @@
 // Package samtemplate reads the parts of the SAM template (template.yaml) that
 // Go code and tests rely on: the functions with their routes, environment and
-// IAM actions, and the DynamoDB table, from which the local runtime creates
-// its table so that local and deployed tables cannot drift.
+// IAM actions, the HTTP APIs with their authorizers, the outputs, and the
+// DynamoDB table, from which the local runtime creates its table so that local
+// and deployed tables cannot drift.
 //
 // CloudFormation intrinsics (!Ref, !GetAtt, !Sub, !If, ... and their long
 // forms such as {"Ref": "Table"}) are not evaluated: wherever one appears its
@@ -26,12 +27,22 @@ import (
 // Resource types the parser understands.
 const (
 	typeFunction = "AWS::Serverless::Function"
+	typeHTTPAPI  = "AWS::Serverless::HttpApi"
 	typeTable    = "AWS::DynamoDB::Table"
+)
+
+// Authorizer types, as SAM derives them from an HttpApi authorizer's
+// properties.
+const (
+	AuthorizerJWT    = "JWT"     // has JwtConfiguration (SAM's OAuth2Authorizer)
+	AuthorizerLambda = "REQUEST" // a Lambda authorizer (FunctionArn)
 )
 
 // Template is the parsed template.
 type Template struct {
 	Functions map[string]Function // by logical id
+	HTTPAPIs  map[string]HTTPAPI  // by logical id
+	Outputs   map[string]Output   // by logical id
 	Table     TableDef
 }
 
@@ -60,6 +71,32 @@ type HTTPRoute struct {
 	Path                string
 	Authorizer          string // Auth.Authorizer, e.g. "NONE"; empty means the API's default
 	AuthorizationScopes []string
+}
+
+// HTTPAPI is an AWS::Serverless::HttpApi with Globals.HttpApi's Auth applied.
+type HTTPAPI struct {
+	LogicalID         string
+	DefaultAuthorizer string                // Auth.DefaultAuthorizer; empty when routes are open by default
+	Authorizers       map[string]Authorizer // Auth.Authorizers by name
+}
+
+// Authorizer is one of an HttpApi's Auth.Authorizers.
+type Authorizer struct {
+	Name           string
+	Type           string // AuthorizerJWT or AuthorizerLambda
+	IdentitySource string // JWT: e.g. "$request.header.Authorization"
+	// JwtConfiguration, whose keys SAM accepts in any case.
+	Issuer   string   // e.g. "!Ref JwtIssuer"
+	Audience []string // each e.g. "!Ref UserPoolClient"
+	// AuthorizationScopes are the JWT authorizer's default scopes.
+	AuthorizationScopes []string
+	FunctionARN         string // Lambda authorizer
+}
+
+// Output is one of the template's Outputs.
+type Output struct {
+	Value     string // intrinsics as source
+	Condition string
 }
 
 // S3Event is an S3 event.
@@ -112,7 +149,7 @@ func Parse(data []byte) (*Template, error) {
 		return nil, errors.New("parse template: no Resources")
 	}
 
-	t := &Template{Functions: map[string]Function{}}
+	t := &Template{Functions: map[string]Function{}, HTTPAPIs: map[string]HTTPAPI{}, Outputs: map[string]Output{}}
 	var tables []string
 	for _, id := range slices.Sorted(maps.Keys(raw.Resources)) {
 		res := raw.Resources[id]
@@ -123,6 +160,12 @@ func Parse(data []byte) (*Template, error) {
 				return nil, fmt.Errorf("parse function %s: %w", id, err)
 			}
 			t.Functions[id] = fn
+		case typeHTTPAPI:
+			api, err := parseHTTPAPI(id, res, &raw.Globals.HTTPAPI)
+			if err != nil {
+				return nil, fmt.Errorf("parse HttpApi %s: %w", id, err)
+			}
+			t.HTTPAPIs[id] = api
 		case typeTable:
 			table, err := parseTable(id, res)
 			if err != nil {
@@ -134,6 +177,9 @@ func Parse(data []byte) (*Template, error) {
 	}
 	if len(tables) != 1 {
 		return nil, fmt.Errorf("parse template: want exactly one %s, found %d %v", typeTable, len(tables), tables)
+	}
+	for id, o := range raw.Outputs {
+		t.Outputs[id] = Output{Value: string(o.Value), Condition: string(o.Condition)}
 	}
 	return t, nil
 }
@@ -364,6 +410,91 @@ func (s *statements) UnmarshalYAML(n *yaml.Node) error {
 	return n.Decode((*[]statement)(s))
 }
 
+// ---------------------------------------------------------------- HTTP APIs
+
+type rawHTTPAPIAuth struct {
+	DefaultAuthorizer text                     `yaml:"DefaultAuthorizer"`
+	Authorizers       map[string]rawAuthorizer `yaml:"Authorizers"`
+}
+
+type rawAuthorizer struct {
+	IdentitySource      text      `yaml:"IdentitySource"`
+	JwtConfiguration    yaml.Node `yaml:"JwtConfiguration"`
+	AuthorizationScopes texts     `yaml:"AuthorizationScopes"`
+	FunctionArn         text      `yaml:"FunctionArn"`
+}
+
+// parseHTTPAPI reads an HttpApi's Auth. Globals.HttpApi.Auth applies as SAM
+// merges it: the API's DefaultAuthorizer wins, Authorizers are united with
+// the API's own winning on a name clash.
+func parseHTTPAPI(id string, res rawResource, globals *yaml.Node) (HTTPAPI, error) {
+	var props, glob struct {
+		Auth rawHTTPAPIAuth `yaml:"Auth"`
+	}
+	if err := decode(&res.Properties, &props); err != nil {
+		return HTTPAPI{}, fmt.Errorf("decode Properties: %w", err)
+	}
+	if err := decode(globals, &glob); err != nil {
+		return HTTPAPI{}, fmt.Errorf("decode Globals.HttpApi: %w", err)
+	}
+
+	api := HTTPAPI{
+		LogicalID:         id,
+		DefaultAuthorizer: string(cmp.Or(props.Auth.DefaultAuthorizer, glob.Auth.DefaultAuthorizer)),
+		Authorizers:       map[string]Authorizer{},
+	}
+	raws := maps.Clone(glob.Auth.Authorizers)
+	if raws == nil {
+		raws = map[string]rawAuthorizer{}
+	}
+	maps.Copy(raws, props.Auth.Authorizers)
+	for name, ra := range raws {
+		a, err := parseAuthorizer(name, ra)
+		if err != nil {
+			return HTTPAPI{}, fmt.Errorf("authorizer %s: %w", name, err)
+		}
+		api.Authorizers[name] = a
+	}
+	return api, nil
+}
+
+func parseAuthorizer(name string, ra rawAuthorizer) (Authorizer, error) {
+	a := Authorizer{
+		Name:                name,
+		Type:                AuthorizerLambda,
+		IdentitySource:      string(ra.IdentitySource),
+		AuthorizationScopes: strs(ra.AuthorizationScopes),
+		FunctionARN:         string(ra.FunctionArn),
+	}
+	jwt := deref(&ra.JwtConfiguration)
+	switch {
+	case jwt.Kind == 0:
+		return a, nil
+	case jwt.Kind != yaml.MappingNode || isIntrinsic(jwt):
+		return Authorizer{}, fmt.Errorf("line %d: JwtConfiguration: want a mapping, got %s", jwt.Line, kindName(jwt))
+	}
+	a.Type = AuthorizerJWT
+	// SAM lower-cases JwtConfiguration's keys (issuer, audience).
+	for i := 0; i+1 < len(jwt.Content); i += 2 {
+		key, val := jwt.Content[i].Value, jwt.Content[i+1]
+		switch strings.ToLower(key) {
+		case "issuer":
+			var v text
+			if err := val.Decode(&v); err != nil {
+				return Authorizer{}, fmt.Errorf("JwtConfiguration.%s: %w", key, err)
+			}
+			a.Issuer = string(v)
+		case "audience":
+			var v texts
+			if err := val.Decode(&v); err != nil {
+				return Authorizer{}, fmt.Errorf("JwtConfiguration.%s: %w", key, err)
+			}
+			a.Audience = strs(v)
+		}
+	}
+	return a, nil
+}
+
 // -------------------------------------------------------------------- table
 
 func parseTable(id string, res rawResource) (TableDef, error) {
@@ -437,8 +568,13 @@ func keyElements(raw []rawKeyElement) []KeyElement {
 type rawTemplate struct {
 	Globals struct {
 		Function rawFunctionProps `yaml:"Function"`
+		HTTPAPI  yaml.Node        `yaml:"HttpApi"`
 	} `yaml:"Globals"`
 	Resources map[string]rawResource `yaml:"Resources"`
+	Outputs   map[string]struct {
+		Value     text `yaml:"Value"`
+		Condition text `yaml:"Condition"`
+	} `yaml:"Outputs"`
 }
 
 type rawResource struct {

@@ -23,8 +23,35 @@ Globals:
       Variables:
         TABLE_NAME: !Ref Table
         LOG_LEVEL: INFO
+  HttpApi:
+    Auth:
+      DefaultAuthorizer: FromGlobals
+      Authorizers:
+        FromGlobals:
+          IdentitySource: $request.header.X-Token
+          JwtConfiguration: {Issuer: "https://globals.example", Audience: globals}
+        Jwt:
+          JwtConfiguration: {issuer: "https://overridden.example", audience: [overridden]}
 Resources:
   Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: Jwt
+        Authorizers:
+          Jwt:
+            IdentitySource: $request.header.Authorization
+            AuthorizationScopes: [read]
+            JwtConfiguration:
+              issuer: !If [IsProd, !Sub "https://cognito-idp.${AWS::Region}.amazonaws.com/${Pool}", !Ref Issuer]
+              audience:
+                - !Ref Client
+                - other
+          Custom:
+            FunctionArn: !GetAtt AuthFn.Arn
+            Identity:
+              Headers: [Authorization]
+  Plain:
     Type: AWS::Serverless::HttpApi
   CreateThing:
     Type: AWS::Serverless::Function
@@ -114,6 +141,12 @@ Resources:
         Enabled: true
   Bucket:
     Type: AWS::S3::Bucket
+Outputs:
+  ApiUrl:
+    Value: !Sub https://${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}/
+  PoolId:
+    Condition: IsProd
+    Value: {Ref: Pool}
 `
 
 func parseSample(t *testing.T) *samtemplate.Template {
@@ -177,6 +210,58 @@ func TestParseS3FunctionWithGlobals(t *testing.T) {
 	// A single policy document whose Allow statement uses NotAction.
 	if want := []string{"*"}; !reflect.DeepEqual(fn.PolicyActions, want) {
 		t.Errorf("PolicyActions = %v, want %v", fn.PolicyActions, want)
+	}
+}
+
+func TestParseHTTPAPIs(t *testing.T) {
+	tmpl := parseSample(t)
+	fromGlobals := samtemplate.Authorizer{
+		Name: "FromGlobals", Type: samtemplate.AuthorizerJWT, IdentitySource: "$request.header.X-Token",
+		Issuer: "https://globals.example", Audience: []string{"globals"},
+	}
+	want := map[string]samtemplate.HTTPAPI{
+		"Api": {
+			LogicalID:         "Api",
+			DefaultAuthorizer: "Jwt",
+			Authorizers: map[string]samtemplate.Authorizer{
+				"Jwt": {
+					Name:                "Jwt",
+					Type:                samtemplate.AuthorizerJWT,
+					IdentitySource:      "$request.header.Authorization",
+					Issuer:              "!If [IsProd, !Sub \"https://cognito-idp.${AWS::Region}.amazonaws.com/${Pool}\", !Ref Issuer]",
+					Audience:            []string{"!Ref Client", "other"},
+					AuthorizationScopes: []string{"read"},
+				},
+				"Custom": {
+					Name: "Custom", Type: samtemplate.AuthorizerLambda, FunctionARN: "!GetAtt AuthFn.Arn",
+				},
+				"FromGlobals": fromGlobals,
+			},
+		},
+		"Plain": {
+			LogicalID:         "Plain",
+			DefaultAuthorizer: "FromGlobals",
+			Authorizers: map[string]samtemplate.Authorizer{
+				"FromGlobals": fromGlobals,
+				"Jwt": {
+					Name: "Jwt", Type: samtemplate.AuthorizerJWT,
+					Issuer: "https://overridden.example", Audience: []string{"overridden"},
+				},
+			},
+		},
+	}
+	if !reflect.DeepEqual(tmpl.HTTPAPIs, want) {
+		t.Errorf("HTTPAPIs:\n got %+v\nwant %+v", tmpl.HTTPAPIs, want)
+	}
+}
+
+func TestParseOutputs(t *testing.T) {
+	want := map[string]samtemplate.Output{
+		"ApiUrl": {Value: "!Sub https://${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}/"},
+		"PoolId": {Value: "!Ref Pool", Condition: "IsProd"},
+	}
+	if got := parseSample(t).Outputs; !reflect.DeepEqual(got, want) {
+		t.Errorf("Outputs:\n got %+v\nwant %+v", got, want)
 	}
 }
 
@@ -261,6 +346,15 @@ func TestParseErrors(t *testing.T) {
           Type: HttpApi
           Properties: {Method: [GET], Path: /x}
 `, "function Fn: event Api"},
+		{"jwt configuration is a list", "Resources:" + table + `
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        Authorizers:
+          Jwt:
+            JwtConfiguration: [issuer]
+`, "HttpApi Api: authorizer Jwt: line 13: JwtConfiguration: want a mapping"},
 		{"bad statement", "Resources:" + table + `
   Fn:
     Type: AWS::Serverless::Function
