@@ -29,7 +29,10 @@ type Deps struct {
 	Store   Store
 	Logger  *slog.Logger
 	OpenAPI []byte
-	Now     func() time.Time // nil means time.Now
+	// RolesClaim names the JWT claim holding the caller's roles;
+	// empty means DefaultRolesClaim.
+	RolesClaim string
+	Now        func() time.Time // nil means time.Now
 }
 
 type api struct {
@@ -53,7 +56,8 @@ var operations = map[string]operation{
 }
 
 // NewHandler returns the http.Handler of the named function: its one route,
-// with request logging, call counting and panic recovery around it.
+// behind the route's role check, with request logging, call counting and
+// panic recovery around it.
 func NewHandler(function string, deps Deps) (http.Handler, error) {
 	route, ok := RouteFor(function)
 	op, hasOp := operations[function]
@@ -66,6 +70,9 @@ func NewHandler(function string, deps Deps) (http.Handler, error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
 	}
+	if deps.RolesClaim == "" {
+		deps.RolesClaim = DefaultRolesClaim
+	}
 	a := &api{Deps: deps}
 	mux := http.NewServeMux()
 	mux.HandleFunc(route.Method+" "+route.Path, func(w http.ResponseWriter, r *http.Request) {
@@ -74,7 +81,7 @@ func NewHandler(function string, deps Deps) (http.Handler, error) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		problem(codeRouteNotFound, fmt.Sprintf("no route %s %s", r.Method, r.URL.Path)).response().write(w)
 	})
-	return a.logged(route, mux), nil
+	return a.logged(route, authorized(route, deps.RolesClaim, mux)), nil
 }
 
 // logged writes one JSON log line per request and turns panics into 500s.

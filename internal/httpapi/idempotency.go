@@ -27,7 +27,7 @@ func (a *api) idempotent(r *http.Request, body []byte, run func(*dynamo.Idempote
 	if !validIdempotencyKey(key) {
 		return problem(codeInvalidHeader, "Idempotency-Key must be 1 to 200 visible ASCII characters").response()
 	}
-	scope := CallerFrom(r.Context()).Actor + "#" + key
+	scope := actor(r.Context()) + "#" + key
 	hash := requestHash(r, body)
 	now := a.Now()
 	if resp, done := a.replay(r, scope, hash, now); done {

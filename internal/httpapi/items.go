@@ -142,7 +142,7 @@ func (a *api) createItem(r *http.Request) response {
 		if err := in.Validate(); err != nil {
 			return a.failure(r, err)
 		}
-		item, entry := inventory.NewItem(in, CallerFrom(r.Context()).Actor, a.Now())
+		item, entry := inventory.NewItem(in, actor(r.Context()), a.Now())
 		resp := itemResponse(http.StatusCreated, item)
 		resp.header.Set("Location", "/items/"+item.ID)
 		if err := a.Store.SaveItem(r.Context(), nil, item, &entry, withResponse(idem, resp)); err != nil {
@@ -215,7 +215,7 @@ func (a *api) updateItem(r *http.Request) response {
 		return a.failure(r, err)
 	}
 	return a.change(r, nil, func(old inventory.Item) (inventory.Item, *inventory.LedgerEntry, bool, error) {
-		next, entry, changed := inventory.ApplyPatch(old, patch, CallerFrom(r.Context()).Actor, a.Now())
+		next, entry, changed := inventory.ApplyPatch(old, patch, actor(r.Context()), a.Now())
 		return next, entry, changed, nil
 	})
 }
@@ -244,7 +244,7 @@ func (a *api) deleteItem(r *http.Request) response {
 			}
 		}
 		return a.change(r, idem, func(old inventory.Item) (inventory.Item, *inventory.LedgerEntry, bool, error) {
-			return inventory.Delete(old, CallerFrom(r.Context()).Actor, comment, a.Now()), nil, true, nil
+			return inventory.Delete(old, actor(r.Context()), comment, a.Now()), nil, true, nil
 		})
 	})
 }
@@ -263,7 +263,7 @@ func (a *api) restoreItem(r *http.Request) response {
 			if old.Deleted == nil {
 				return a.failure(r, inventory.Errorf(inventory.CodeItemNotDeleted, "item %s is not deleted", old.ID))
 			}
-			next := inventory.Restore(old, CallerFrom(r.Context()).Actor, a.Now())
+			next := inventory.Restore(old, actor(r.Context()), a.Now())
 			resp := itemResponse(http.StatusOK, next)
 			err = a.Store.SaveItem(r.Context(), &old, next, nil, withResponse(idem, resp))
 			if errors.Is(err, dynamo.ErrVersionConflict) && attempt < maxSaveAttempts {

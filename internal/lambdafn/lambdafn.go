@@ -53,15 +53,17 @@ type Settings struct {
 	TableName  string
 	BucketName string
 	LogLevel   string
+	RolesClaim string       // the JWT claim with the caller's roles
 	Logger     *slog.Logger // nil: a JSON logger on stdout at LogLevel
 }
 
-// SettingsFromEnv reads TABLE_NAME, BUCKET_NAME and LOG_LEVEL.
+// SettingsFromEnv reads TABLE_NAME, BUCKET_NAME, LOG_LEVEL and ROLES_CLAIM.
 func SettingsFromEnv() Settings {
 	return Settings{
 		TableName:  os.Getenv("TABLE_NAME"),
 		BucketName: os.Getenv("BUCKET_NAME"),
 		LogLevel:   os.Getenv("LOG_LEVEL"),
+		RolesClaim: os.Getenv("ROLES_CLAIM"),
 	}
 }
 
@@ -77,9 +79,10 @@ func Build(ctx context.Context, s Settings) (httpapi.Deps, error) {
 		logger = NewLogger(s.LogLevel)
 	}
 	return httpapi.Deps{
-		Store:   dynamo.New(NewDynamoClient(cfg), s.TableName),
-		Logger:  logger,
-		OpenAPI: depot.OpenAPIYAML,
+		Store:      dynamo.New(NewDynamoClient(cfg), s.TableName),
+		Logger:     logger,
+		OpenAPI:    depot.OpenAPIYAML,
+		RolesClaim: s.RolesClaim,
 	}, nil
 }
 
