@@ -10,15 +10,23 @@ VENV_STAMP := $(VENV)/.installed
 GO ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: run test vet unit integration integration-moto template-lint sam-build build sizes bench clean help
+.PHONY: run token test vet unit integration integration-moto template-lint sam-build build sizes bench clean help
 
 help:
 	@echo "make run     - local API on http://127.0.0.1:3000 (PORT overrides), embedded DynamoDB and S3"
+	@echo "make token ROLE=editor EMAIL=you@example.com - a bearer token for make run"
 	@echo "make test    - everything CI runs: vet, unit + integration (embedded and moto), template checks, sam build"
 	@echo "make bench   - handler overhead vs DynamoDB time, and function binary sizes"
 
 run:
 	$(GO) run ./cmd/depot-local
+
+# A token from the local issuer (the key make run uses), printed alone:
+#   make token ROLE=editor EMAIL=alice@example.com
+ROLE ?= editor
+EMAIL ?= developer@example.com
+token:
+	@$(GO) run ./cmd/depot-token -role '$(ROLE)' -email '$(EMAIL)'
 
 test: vet unit integration-moto template-lint sam-build
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/depot-inventory/depot/internal/lambdafn"
+	"github.com/depot-inventory/depot/internal/localauth"
 	"github.com/depot-inventory/depot/internal/localrun"
 )
 
@@ -40,7 +41,15 @@ func run() error {
 		TableName:  envOr("TABLE_NAME", "depot-local"),
 		BucketName: envOr("BUCKET_NAME", "depot-local-images"),
 	}
-	stack, err := localrun.Deploy(ctx, settings, logger)
+	issuer, err := localauth.LoadOrCreate(localauth.DefaultStateDir())
+	if err != nil {
+		return err
+	}
+	stack, err := localrun.Deploy(ctx, settings, issuer, logger)
+	if err != nil {
+		return err
+	}
+	token, err := issuer.Mint(localauth.Claims{Email: "editor@example.com", Groups: []string{"editor"}}, 12*time.Hour)
 	if err != nil {
 		return err
 	}
@@ -56,11 +65,15 @@ func run() error {
   API       %s
   DynamoDB  %s (table %s)
   S3        %s (bucket %s)
+  JWKS      %s%s (issuer %s, audience %s)
+An editor token, valid 12 h (more: make token ROLE=viewer|editor|admin EMAIL=you@example.com):
+  export TOKEN=%s
 Try:
-  curl -s -X POST %s/items -H 'Content-Type: application/json' -d '{"sku":"WIDGET-1","name":"Widget","quantity":5}'
-  curl -s %s/items
+  curl -s -X POST %s/items -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"sku":"WIDGET-1","name":"Widget","quantity":5}'
+  curl -s %s/items -H "Authorization: Bearer $TOKEN"
 Ctrl-C stops.
-`, url, engines.DynamoDB, settings.TableName, engines.S3, settings.BucketName, url, url)
+`, url, engines.DynamoDB, settings.TableName, engines.S3, settings.BucketName,
+		url, localrun.JWKSPath, localauth.IssuerURL, localauth.Audience, token, url, url)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -84,4 +97,3 @@ func envOr(name, def string) string {
 	}
 	return def
 }
-

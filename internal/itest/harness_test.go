@@ -6,6 +6,7 @@ package itest
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,18 +19,46 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	depot "github.com/depot-inventory/depot"
 	"github.com/depot-inventory/depot/internal/apitest"
 	"github.com/depot-inventory/depot/internal/lambdafn"
+	"github.com/depot-inventory/depot/internal/localauth"
 	"github.com/depot-inventory/depot/internal/localrun"
 )
 
 var (
 	engines   *localrun.Engines
 	validator *apitest.Validator
+	issuer    *localauth.Issuer
 	tableSeq  atomic.Int64
 )
+
+// Users of the suite, one per role; requests go as editor unless they say.
+const (
+	viewerEmail = "vera.viewer@example.com"
+	editorEmail = "eddie.editor@example.com"
+	adminEmail  = "ada.admin@example.com"
+)
+
+var tokens = map[string]string{} // by email
+
+func mintTokens() error {
+	for email, role := range map[string]string{viewerEmail: "viewer", editorEmail: "editor", adminEmail: "admin"} {
+		tok, err := issuer.Mint(localauth.Claims{Email: email, Groups: []string{role}}, time.Hour)
+		if err != nil {
+			return err
+		}
+		tokens[email] = tok
+	}
+	return nil
+}
+
+// as is the Authorization header of the user.
+func as(email string) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + tokens[email]}
+}
 
 func TestMain(m *testing.M) {
 	var err error
@@ -41,9 +70,22 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "load openapi.yaml:", err)
 		os.Exit(1)
 	}
+	stateDir, err := os.MkdirTemp("", "depot-itest-auth")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if issuer, err = localauth.LoadOrCreate(stateDir); err == nil {
+		err = mintTokens()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "local issuer:", err)
+		os.Exit(1)
+	}
 	fmt.Fprintf(os.Stderr, "itest engines: DynamoDB %s; S3 %s\n", engines.DynamoDB, engines.S3)
 	code := m.Run()
 	_ = engines.Close()
+	_ = os.RemoveAll(stateDir)
 	os.Exit(code)
 }
 
@@ -62,7 +104,7 @@ func newEnv(t *testing.T) *env {
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	stack, err := localrun.Deploy(context.Background(), lambdafn.Settings{
 		TableName: name, BucketName: strings.ToLower(name),
-	}, logger)
+	}, issuer, logger)
 	if err != nil {
 		t.Fatalf("deploy: %v", err)
 	}
@@ -100,7 +142,7 @@ func (r result) code(t *testing.T) string {
 type req struct {
 	Method, Path string
 	Body         string
-	Header       map[string]string
+	Header       map[string]string // "" deletes a header (e.g. Authorization)
 	NotInSpec    bool // the request is outside the API (e.g. an unknown route)
 }
 
@@ -118,6 +160,7 @@ func (e *env) do(q req) result {
 	if q.Body != "" {
 		r.Header.Set("Content-Type", "application/json")
 	}
+	r.Header.Set("Authorization", "Bearer "+tokens[editorEmail])
 	for k, v := range q.Header {
 		if v == "" {
 			r.Header.Del(k)
@@ -188,3 +231,5 @@ func (l *logBuffer) requests(t *testing.T) []map[string]any {
 	}
 	return out
 }
+
+func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }

@@ -27,7 +27,7 @@ func TestItemLifecycle(t *testing.T) {
 	if got := created.Header.Get("ETag"); got != `"1"` {
 		t.Errorf("ETag = %q, want \"1\"", got)
 	}
-	if item["createdBy"] != "anonymous" || item["quantity"] != 5.0 || item["version"] != 1.0 {
+	if item["createdBy"] != editorEmail || item["quantity"] != 5.0 || item["version"] != 1.0 {
 		t.Errorf("created item = %v", item)
 	}
 
@@ -51,7 +51,7 @@ func TestItemLifecycle(t *testing.T) {
 	deleted := e.must(http.StatusOK, req{Method: "DELETE", Path: "/items/" + id,
 		Body: `{"comment":"damaged in transit"}`}).json(t)
 	del, _ := deleted["deleted"].(map[string]any)
-	if del["comment"] != "damaged in transit" || del["by"] != "anonymous" {
+	if del["comment"] != "damaged in transit" || del["by"] != editorEmail {
 		t.Errorf("deleted = %v", deleted)
 	}
 	if code := e.must(http.StatusNotFound, req{Method: "GET", Path: "/items/" + id}).code(t); code != "item_deleted" {

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -25,7 +26,15 @@ const maxPayloadBytes = 10 << 20
 // functions' Lambda handlers, in process.
 type Gateway struct {
 	routes []gatewayRoute
+	auth   TokenVerifier
+	jwks   []byte
 	logger *slog.Logger
+}
+
+// TokenVerifier verifies a bearer token as API Gateway's JWT authorizer
+// does, returning the claims it puts in the event.
+type TokenVerifier interface {
+	Verify(token string, now time.Time) (map[string]string, error)
 }
 
 type gatewayRoute struct {
@@ -35,8 +44,10 @@ type gatewayRoute struct {
 }
 
 // NewGateway routes each route of the table to its function's handler.
-func NewGateway(handlers map[string]lambdafn.Handler, logger *slog.Logger) *Gateway {
-	g := &Gateway{logger: logger}
+// Every route but the public ones needs a bearer token that auth verifies;
+// jwks is served at /.well-known/jwks.json.
+func NewGateway(handlers map[string]lambdafn.Handler, auth TokenVerifier, jwks []byte, logger *slog.Logger) *Gateway {
+	g := &Gateway{auth: auth, jwks: jwks, logger: logger}
 	for _, r := range httpapi.Routes {
 		if h, ok := handlers[r.Function]; ok {
 			g.routes = append(g.routes, gatewayRoute{route: r, segments: strings.Split(r.Path, "/"), handler: h})
@@ -48,10 +59,24 @@ func NewGateway(handlers map[string]lambdafn.Handler, logger *slog.Logger) *Gate
 // ServeHTTP turns the request into an event, invokes the function and
 // writes its response, as API Gateway does.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && r.URL.Path == JWKSPath {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(g.jwks)
+		return
+	}
 	route, params, ok := g.match(r.Method, r.URL.Path)
 	if !ok {
 		gatewayMessage(w, http.StatusNotFound, "Not Found")
 		return
+	}
+	var claims map[string]string
+	if route.route.Role != httpapi.RolePublic {
+		var err error
+		if claims, err = g.authorize(r); err != nil {
+			g.logger.Info("unauthorized", "route", route.route.RouteKey(), "reason", err.Error())
+			gatewayMessage(w, http.StatusUnauthorized, "Unauthorized")
+			return
+		}
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxPayloadBytes+1))
 	if err != nil {
@@ -63,6 +88,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	event := newEvent(r, route.route, params, body)
+	if claims != nil {
+		event.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims},
+		}
+	}
 	resp, err := route.handler(r.Context(), event)
 	if err != nil {
 		g.logger.Error("function failed", "function", route.route.Function, "error", err.Error())
@@ -70,6 +100,23 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeResponse(w, resp)
+}
+
+// JWKSPath is where the gateway serves the local issuer's public keys.
+const JWKSPath = "/.well-known/jwks.json"
+
+// authorize reads the token from the Authorization header (the identity
+// source the template configures; a "Bearer " prefix is optional, as in API
+// Gateway) and verifies it.
+func (g *Gateway) authorize(r *http.Request) (map[string]string, error) {
+	h := strings.TrimSpace(r.Header.Get("Authorization"))
+	if h == "" {
+		return nil, errors.New("no Authorization header")
+	}
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		h = strings.TrimSpace(h[7:])
+	}
+	return g.auth.Verify(h, time.Now())
 }
 
 func (g *Gateway) match(method, path string) (gatewayRoute, map[string]string, bool) {

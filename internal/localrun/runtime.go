@@ -17,6 +17,7 @@ import (
 	depot "github.com/depot-inventory/depot"
 	"github.com/depot-inventory/depot/internal/httpapi"
 	"github.com/depot-inventory/depot/internal/lambdafn"
+	"github.com/depot-inventory/depot/internal/localauth"
 	"github.com/depot-inventory/depot/internal/samtemplate"
 )
 
@@ -94,8 +95,9 @@ type Stack struct {
 }
 
 // Deploy creates the table (from template.yaml) and the bucket if they do
-// not exist, and builds every function's handler. UseEngines must have run.
-func Deploy(ctx context.Context, settings lambdafn.Settings, logger *slog.Logger) (*Stack, error) {
+// not exist, and builds every function's handler behind a gateway that
+// accepts the issuer's tokens. UseEngines must have run.
+func Deploy(ctx context.Context, settings lambdafn.Settings, issuer *localauth.Issuer, logger *slog.Logger) (*Stack, error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
@@ -119,7 +121,15 @@ func Deploy(ctx context.Context, settings lambdafn.Settings, logger *slog.Logger
 		}
 		handlers[r.Function] = h
 	}
-	return &Stack{Settings: settings, Gateway: NewGateway(handlers, logger), Handlers: handlers}, nil
+	jwks, err := issuer.JWKS()
+	if err != nil {
+		return nil, err
+	}
+	verifier, err := localauth.NewVerifier(jwks, localauth.IssuerURL, localauth.Audience)
+	if err != nil {
+		return nil, err
+	}
+	return &Stack{Settings: settings, Gateway: NewGateway(handlers, verifier, jwks, logger), Handlers: handlers}, nil
 }
 
 func createTable(ctx context.Context, db *dynamodb.Client, name string) error {
