@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"log/slog"
 	"maps"
 	"sync"
 	"time"
@@ -32,6 +33,17 @@ func (c *CallCounter) Counts() map[string]int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return maps.Clone(c.counts)
+}
+
+// Attrs returns the counts as log attributes, one per operation.
+func (c *CallCounter) Attrs() []any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	attrs := make([]any, 0, len(c.counts))
+	for op, n := range c.counts {
+		attrs = append(attrs, slog.Int(op, n))
+	}
+	return attrs
 }
 
 // Elapsed returns the wall time spent in DynamoDB calls so far, retries

@@ -61,6 +61,61 @@ type itemRecord struct {
 	UpdatedBy    string          `dynamodbav:"updatedBy"`
 	Version      int64           `dynamodbav:"version"`
 	Deleted      *deletionRecord `dynamodbav:"deleted,omitempty"`
+	Image        *imageRecord    `dynamodbav:"image,omitempty"`
+}
+
+type imageRecord struct {
+	Status      string            `dynamodbav:"status"`
+	UploadID    string            `dynamodbav:"uploadId"`
+	ContentType string            `dynamodbav:"contentType,omitempty"`
+	Width       int               `dynamodbav:"width,omitempty"`
+	Height      int               `dynamodbav:"height,omitempty"`
+	Bytes       int64             `dynamodbav:"bytes,omitempty"`
+	Reason      string            `dynamodbav:"reason,omitempty"`
+	Original    string            `dynamodbav:"original,omitempty"`
+	Thumbnails  []thumbnailRecord `dynamodbav:"thumbnails,omitempty"`
+	Replaces    []string          `dynamodbav:"replaces,omitempty"`
+}
+
+type thumbnailRecord struct {
+	Size        int    `dynamodbav:"size"`
+	Width       int    `dynamodbav:"width"`
+	Height      int    `dynamodbav:"height"`
+	ContentType string `dynamodbav:"contentType"`
+	Key         string `dynamodbav:"key"`
+}
+
+func newImageRecord(im *inventory.Image) *imageRecord {
+	if im == nil {
+		return nil
+	}
+	r := &imageRecord{
+		Status: im.Status, UploadID: im.UploadID, ContentType: im.ContentType,
+		Width: im.Width, Height: im.Height, Bytes: im.Bytes, Reason: im.Reason,
+		Original: im.Original,
+	}
+	for _, t := range im.Thumbnails {
+		r.Thumbnails = append(r.Thumbnails, thumbnailRecord(t))
+	}
+	if len(im.Replaces) > 0 { // never an empty list (see itemRecord.Tags)
+		r.Replaces = im.Replaces
+	}
+	return r
+}
+
+func (r *imageRecord) image() *inventory.Image {
+	if r == nil {
+		return nil
+	}
+	im := &inventory.Image{
+		Status: r.Status, UploadID: r.UploadID, ContentType: r.ContentType,
+		Width: r.Width, Height: r.Height, Bytes: r.Bytes, Reason: r.Reason,
+		Original: r.Original, Replaces: r.Replaces,
+	}
+	for _, t := range r.Thumbnails {
+		im.Thumbnails = append(im.Thumbnails, inventory.Thumbnail(t))
+	}
+	return im
 }
 
 func itemKey(id string) (string, string) { return itemPrefix + id, itemSK }
@@ -73,7 +128,7 @@ func newItemRecord(it inventory.Item) itemRecord {
 		Quantity: it.Quantity, Tags: it.Tags, ReorderPoint: it.ReorderPoint,
 		CreatedAt: formatTime(it.CreatedAt), CreatedBy: it.CreatedBy,
 		UpdatedAt: formatTime(it.UpdatedAt), UpdatedBy: it.UpdatedBy,
-		Version: it.Version,
+		Version: it.Version, Image: newImageRecord(it.Image),
 	}
 	if len(r.Tags) == 0 {
 		r.Tags = nil // omitted; an empty slice would encode as an empty list
@@ -96,7 +151,7 @@ func (r itemRecord) item() inventory.Item {
 		Quantity: r.Quantity, Tags: r.Tags, ReorderPoint: r.ReorderPoint,
 		CreatedAt: parseTime(r.CreatedAt), CreatedBy: r.CreatedBy,
 		UpdatedAt: parseTime(r.UpdatedAt), UpdatedBy: r.UpdatedBy,
-		Version: r.Version,
+		Version: r.Version, Image: r.Image.image(),
 	}
 	if it.Tags == nil {
 		it.Tags = []string{}

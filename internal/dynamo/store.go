@@ -24,6 +24,7 @@ type API interface {
 	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 }
 
 // Store reads and writes inventory in the table.
@@ -63,8 +64,8 @@ func (s *Store) GetItem(ctx context.Context, id string) (inventory.Item, error) 
 	if out.Item == nil {
 		return inventory.Item{}, inventory.Errorf(inventory.CodeItemNotFound, "no item with id %s", id)
 	}
-	var rec itemRecord
-	if err := attributevalue.UnmarshalMap(out.Item, &rec); err != nil {
+	rec, err := decodeItemRecord(out.Item)
+	if err != nil {
 		return inventory.Item{}, fmt.Errorf("decode item %s: %w", id, err)
 	}
 	return rec.item(), nil
@@ -80,8 +81,7 @@ func (s *Store) SaveItem(ctx context.Context, old *inventory.Item, next inventor
 	if idem != nil {
 		// First, so that an engine that stops at the first failed condition
 		// still reports a concurrent retry as such.
-		tx.put("idem", idem.record(), "attribute_not_exists(PK) OR expiresAtEpoch < :now",
-			map[string]types.AttributeValue{":now": number(time.Now().Unix())})
+		tx.put("idem", idem.record(), "attribute_not_exists(PK) OR expiresAtEpoch < :now", idempotencyNow())
 	}
 	rec := newItemRecord(next)
 	if old == nil {
@@ -200,12 +200,12 @@ func (s *Store) queryItems(ctx context.Context, partition string, forward bool, 
 	if err != nil {
 		return Page[inventory.Item]{}, fmt.Errorf("list %s: %w", partition, err)
 	}
-	var recs []itemRecord
-	if err := attributevalue.UnmarshalListOfMaps(out.Items, &recs); err != nil {
-		return Page[inventory.Item]{}, fmt.Errorf("decode %s: %w", partition, err)
-	}
-	page := Page[inventory.Item]{Items: make([]inventory.Item, 0, len(recs))}
-	for _, r := range recs {
+	page := Page[inventory.Item]{Items: make([]inventory.Item, 0, len(out.Items))}
+	for _, m := range out.Items {
+		r, err := decodeItemRecord(m)
+		if err != nil {
+			return Page[inventory.Item]{}, fmt.Errorf("decode %s: %w", partition, err)
+		}
 		page.Items = append(page.Items, r.item())
 	}
 	page.NextCursor, err = encodeCursor(out.LastEvaluatedKey)
@@ -231,12 +231,12 @@ func (s *Store) ListHistory(ctx context.Context, itemID string, limit int, curso
 	if err != nil {
 		return Page[inventory.LedgerEntry]{}, fmt.Errorf("list history of %s: %w", itemID, err)
 	}
-	var recs []ledgerRecord
-	if err := attributevalue.UnmarshalListOfMaps(out.Items, &recs); err != nil {
-		return Page[inventory.LedgerEntry]{}, fmt.Errorf("decode history of %s: %w", itemID, err)
-	}
-	page := Page[inventory.LedgerEntry]{Items: make([]inventory.LedgerEntry, 0, len(recs))}
-	for _, r := range recs {
+	page := Page[inventory.LedgerEntry]{Items: make([]inventory.LedgerEntry, 0, len(out.Items))}
+	for _, m := range out.Items {
+		r, err := decodeLedgerRecord(m)
+		if err != nil {
+			return Page[inventory.LedgerEntry]{}, fmt.Errorf("decode history of %s: %w", itemID, err)
+		}
 		page.Items = append(page.Items, r.entry())
 	}
 	page.NextCursor, err = encodeCursor(out.LastEvaluatedKey)
@@ -273,6 +273,10 @@ func (t *txn) delete(role, pk, sk, condition string, values map[string]types.Att
 	}
 	t.items = append(t.items, types.TransactWriteItem{Delete: d})
 	t.roles = append(t.roles, role)
+}
+
+func idempotencyNow() map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{":now": number(time.Now().Unix())}
 }
 
 func stringKey(pk, sk string) map[string]types.AttributeValue {

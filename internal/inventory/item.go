@@ -35,6 +35,7 @@ type Item struct {
 	UpdatedBy    string
 	Version      int64
 	Deleted      *Deletion
+	Image        *Image
 }
 
 // Deletion records who soft-deleted an item, when and why.
