@@ -45,7 +45,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	stack, err := localrun.Deploy(ctx, settings, issuer, logger)
+	stack, err := engines.Deploy(ctx, settings, issuer, logger)
 	if err != nil {
 		return err
 	}

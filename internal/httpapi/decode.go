@@ -30,6 +30,15 @@ func readBody(r *http.Request) ([]byte, *Problem) {
 	return body, nil
 }
 
+// readJSONBody reads a body that must be JSON (or one of the extra media types).
+func readJSONBody(r *http.Request, extra ...string) ([]byte, *Problem) {
+	body, p := readBody(r)
+	if p == nil {
+		p = checkJSONContentType(r, extra...)
+	}
+	return body, p
+}
+
 // checkJSONContentType accepts application/json and the listed extra media
 // types (e.g. application/merge-patch+json).
 func checkJSONContentType(r *http.Request, extra ...string) *Problem {

@@ -22,11 +22,13 @@ type Store interface {
 	ListDeletedItems(ctx context.Context, limit int, cursor string) (dynamo.Page[inventory.Item], error)
 	ListHistory(ctx context.Context, itemID string, limit int, cursor string) (dynamo.Page[inventory.LedgerEntry], error)
 	GetIdempotency(ctx context.Context, scope string, now time.Time) (*dynamo.IdempotencyRecord, error)
+	StartImageUpload(ctx context.Context, old inventory.Item, img inventory.Image, idem *dynamo.IdempotencyRecord) error
 }
 
 // Deps are the handlers' dependencies.
 type Deps struct {
 	Store   Store
+	Media   Media
 	Logger  *slog.Logger
 	OpenAPI []byte
 	// RolesClaim names the JWT claim holding the caller's roles;
@@ -43,16 +45,17 @@ type api struct {
 type operation func(*api, *http.Request) response
 
 var operations = map[string]operation{
-	"Health":           (*api).health,
-	"GetOpenAPI":       (*api).openAPI,
-	"CreateItem":       (*api).createItem,
-	"ListItems":        (*api).listItems,
-	"GetItem":          (*api).getItem,
-	"UpdateItem":       (*api).updateItem,
-	"DeleteItem":       (*api).deleteItem,
-	"ListDeletedItems": (*api).listDeletedItems,
-	"RestoreItem":      (*api).restoreItem,
-	"ListItemHistory":  (*api).listItemHistory,
+	"Health":            (*api).health,
+	"GetOpenAPI":        (*api).openAPI,
+	"CreateItem":        (*api).createItem,
+	"ListItems":         (*api).listItems,
+	"GetItem":           (*api).getItem,
+	"UpdateItem":        (*api).updateItem,
+	"DeleteItem":        (*api).deleteItem,
+	"ListDeletedItems":  (*api).listDeletedItems,
+	"RestoreItem":       (*api).restoreItem,
+	"ListItemHistory":   (*api).listItemHistory,
+	"CreateImageUpload": (*api).createImageUpload,
 }
 
 // NewHandler returns the http.Handler of the named function: its one route,
@@ -105,7 +108,7 @@ func (a *api) logged(route Route, next http.Handler) http.Handler {
 				slog.Float64("durationMs", float64(time.Since(start).Microseconds())/1000),
 				slog.Int("ddbCalls", calls.Total()),
 				slog.Float64("ddbMs", float64(calls.Elapsed().Microseconds())/1000),
-				slog.Any("ddbOps", calls.Counts()),
+				slog.Group("ddbOps", calls.Attrs()...), // omitted when none
 			)
 		}()
 		next.ServeHTTP(rec, r.WithContext(ctx))

@@ -31,6 +31,7 @@ type itemJSON struct {
 	UpdatedBy    string        `json:"updatedBy"`
 	Version      int64         `json:"version"`
 	Deleted      *deletionJSON `json:"deleted,omitempty"`
+	Image        *imageJSON    `json:"image,omitempty"`
 }
 
 type deletionJSON struct {
@@ -63,6 +64,14 @@ type ledgerPageJSON struct {
 
 func jsonTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
 
+// itemView is the item as clients see it.
+func (a *api) itemView(ctx context.Context, it inventory.Item) (itemJSON, error) {
+	j := toItemJSON(it)
+	var err error
+	j.Image, err = a.imageView(ctx, it.Image)
+	return j, err
+}
+
 func toItemJSON(it inventory.Item) itemJSON {
 	j := itemJSON{
 		ID: it.ID, SKU: it.SKU, Name: it.Name, Description: it.Description,
@@ -93,8 +102,12 @@ func toLedgerJSON(e inventory.LedgerEntry) ledgerEntryJSON {
 func etag(it inventory.Item) string { return `"` + strconv.FormatInt(it.Version, 10) + `"` }
 
 // itemResponse is an item with its ETag.
-func itemResponse(status int, it inventory.Item) response {
-	resp := jsonResponse(status, toItemJSON(it))
+func (a *api) itemResponse(r *http.Request, status int, it inventory.Item) response {
+	view, err := a.itemView(r.Context(), it)
+	if err != nil {
+		return a.failure(r, err)
+	}
+	resp := jsonResponse(status, view)
 	resp.header.Set("ETag", etag(it))
 	return resp
 }
@@ -114,10 +127,7 @@ func (a *api) openAPI(*http.Request) response {
 var createFields = []string{"sku", "name", "description", "quantity", "tags", "reorderPoint"}
 
 func (a *api) createItem(r *http.Request) response {
-	body, p := readBody(r)
-	if p == nil {
-		p = checkJSONContentType(r)
-	}
+	body, p := readJSONBody(r)
 	if p != nil {
 		return p.response()
 	}
@@ -143,7 +153,7 @@ func (a *api) createItem(r *http.Request) response {
 			return a.failure(r, err)
 		}
 		item, entry := inventory.NewItem(in, actor(r.Context()), a.Now())
-		resp := itemResponse(http.StatusCreated, item)
+		resp := a.itemResponse(r, http.StatusCreated, item)
 		resp.header.Set("Location", "/items/"+item.ID)
 		if err := a.Store.SaveItem(r.Context(), nil, item, &entry, withResponse(idem, resp)); err != nil {
 			return a.failure(r, err)
@@ -157,7 +167,7 @@ func (a *api) getItem(r *http.Request) response {
 	if p != nil {
 		return a.failure(r, p)
 	}
-	return itemResponse(http.StatusOK, item)
+	return a.itemResponse(r, http.StatusOK, item)
 }
 
 // liveItem reads the item named by the path; a deleted one is item_deleted.
@@ -185,10 +195,7 @@ func (a *api) anyItem(r *http.Request) (inventory.Item, error) {
 var patchFields = createFields
 
 func (a *api) updateItem(r *http.Request) response {
-	body, p := readBody(r)
-	if p == nil {
-		p = checkJSONContentType(r, "application/merge-patch+json")
-	}
+	body, p := readJSONBody(r, "application/merge-patch+json")
 	if p != nil {
 		return p.response()
 	}
@@ -264,7 +271,7 @@ func (a *api) restoreItem(r *http.Request) response {
 				return a.failure(r, inventory.Errorf(inventory.CodeItemNotDeleted, "item %s is not deleted", old.ID))
 			}
 			next := inventory.Restore(old, actor(r.Context()), a.Now())
-			resp := itemResponse(http.StatusOK, next)
+			resp := a.itemResponse(r, http.StatusOK, next)
 			err = a.Store.SaveItem(r.Context(), &old, next, nil, withResponse(idem, resp))
 			if errors.Is(err, dynamo.ErrVersionConflict) && attempt < maxSaveAttempts {
 				continue
@@ -295,7 +302,7 @@ func (a *api) change(r *http.Request, idem *dynamo.IdempotencyRecord, edit func(
 		if err != nil {
 			return a.failure(r, err)
 		}
-		resp := itemResponse(http.StatusOK, next)
+		resp := a.itemResponse(r, http.StatusOK, next)
 		if !changed {
 			return resp
 		}
@@ -360,7 +367,11 @@ func (a *api) itemPage(r *http.Request, list func(ctx context.Context, limit int
 	}
 	out := itemPageJSON{Items: make([]itemJSON, 0, len(page.Items)), NextCursor: page.NextCursor}
 	for _, it := range page.Items {
-		out.Items = append(out.Items, toItemJSON(it))
+		view, err := a.itemView(r.Context(), it)
+		if err != nil {
+			return a.failure(r, err)
+		}
+		out.Items = append(out.Items, view)
 	}
 	return jsonResponse(http.StatusOK, out)
 }

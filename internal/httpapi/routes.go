@@ -41,6 +41,7 @@ var Routes = []Route{
 	{Function: "ListDeletedItems", Method: "GET", Path: "/deleted-items", Role: RoleViewer},
 	{Function: "RestoreItem", Method: "POST", Path: "/items/{id}/restore", Role: RoleEditor},
 	{Function: "ListItemHistory", Method: "GET", Path: "/items/{id}/history", Role: RoleViewer},
+	{Function: "CreateImageUpload", Method: "POST", Path: "/items/{id}/image-uploads", Role: RoleEditor},
 }
 
 // RouteFor returns the route served by the named function.

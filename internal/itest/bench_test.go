@@ -197,12 +197,12 @@ func newBenchEnv(tb testing.TB) *benchEnv {
 	logger := slog.New(slog.NewJSONHandler(e.logs, nil))
 	settings := lambdafn.Settings{TableName: name, BucketName: strings.ToLower(name), Logger: logger}
 	// Deploy creates the tables (from template.yaml) and the bucket.
-	if _, err := localrun.Deploy(ctx, settings, issuer, logger); err != nil {
+	if _, err := engines.Deploy(ctx, settings, issuer, logger); err != nil {
 		tb.Fatalf("deploy: %v", err)
 	}
 	shadow := settings
 	shadow.TableName, shadow.BucketName = e.shadowTable, strings.ToLower(e.shadowTable)
-	if _, err := localrun.Deploy(ctx, shadow, issuer, slog.New(slog.DiscardHandler)); err != nil {
+	if _, err := engines.Deploy(ctx, shadow, issuer, slog.New(slog.DiscardHandler)); err != nil {
 		tb.Fatalf("deploy shadow table: %v", err)
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)
@@ -432,6 +432,12 @@ func (r *recordingDB) Query(ctx context.Context, in *dynamodb.QueryInput, opts .
 func (r *recordingDB) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
 	out, err := r.db.TransactWriteItems(ctx, in, opts...)
 	r.add("TransactWriteItems", in, err)
+	return out, err
+}
+
+func (r *recordingDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	out, err := r.db.UpdateItem(ctx, in, opts...)
+	r.add("UpdateItem", in, err)
 	return out, err
 }
 

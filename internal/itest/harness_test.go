@@ -6,8 +6,8 @@ package itest
 import (
 	"bufio"
 	"bytes"
-	"encoding/base64"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -91,9 +91,10 @@ func TestMain(m *testing.M) {
 
 // env is one test's own deployment: its own table and bucket.
 type env struct {
-	t    *testing.T
-	url  string
-	logs *logBuffer
+	t     *testing.T
+	url   string
+	logs  *logBuffer
+	stack *localrun.Stack
 }
 
 func newEnv(t *testing.T) *env {
@@ -102,7 +103,7 @@ func newEnv(t *testing.T) *env {
 	name := fmt.Sprintf("depot-itest-%d-%d", os.Getpid(), n)
 	logs := &logBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
-	stack, err := localrun.Deploy(context.Background(), lambdafn.Settings{
+	stack, err := engines.Deploy(context.Background(), lambdafn.Settings{
 		TableName: name, BucketName: strings.ToLower(name),
 	}, issuer, logger)
 	if err != nil {
@@ -110,7 +111,7 @@ func newEnv(t *testing.T) *env {
 	}
 	srv := httptest.NewServer(stack.Gateway)
 	t.Cleanup(srv.Close)
-	return &env{t: t, url: srv.URL, logs: logs}
+	return &env{t: t, url: srv.URL, logs: logs, stack: stack}
 }
 
 // result is a response read whole.
@@ -143,7 +144,7 @@ type req struct {
 	Method, Path string
 	Body         string
 	Header       map[string]string // "" deletes a header (e.g. Authorization)
-	NotInSpec    bool // the request is outside the API (e.g. an unknown route)
+	NotInSpec    bool              // the request is outside the API (e.g. an unknown route)
 }
 
 // do sends the request and validates the response against openapi.yaml.

@@ -8,17 +8,21 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	depot "github.com/depot-inventory/depot"
 	"github.com/depot-inventory/depot/internal/dynamo"
 	"github.com/depot-inventory/depot/internal/httpapi"
+	"github.com/depot-inventory/depot/internal/images"
+	"github.com/depot-inventory/depot/internal/media"
 )
 
 // Handler is what a function's main passes to lambda.Start.
@@ -54,35 +58,62 @@ type Settings struct {
 	BucketName string
 	LogLevel   string
 	RolesClaim string       // the JWT claim with the caller's roles
+	MaxUpload  int64        // largest image upload, bytes (0: media.DefaultMaxUploadBytes)
 	Logger     *slog.Logger // nil: a JSON logger on stdout at LogLevel
 }
 
-// SettingsFromEnv reads TABLE_NAME, BUCKET_NAME, LOG_LEVEL and ROLES_CLAIM.
+// SettingsFromEnv reads TABLE_NAME, BUCKET_NAME, LOG_LEVEL, ROLES_CLAIM and
+// MAX_UPLOAD_BYTES.
 func SettingsFromEnv() Settings {
+	maxUpload, _ := strconv.ParseInt(os.Getenv("MAX_UPLOAD_BYTES"), 10, 64)
 	return Settings{
 		TableName:  os.Getenv("TABLE_NAME"),
 		BucketName: os.Getenv("BUCKET_NAME"),
 		LogLevel:   os.Getenv("LOG_LEVEL"),
 		RolesClaim: os.Getenv("ROLES_CLAIM"),
+		MaxUpload:  maxUpload,
 	}
 }
 
-// Build makes the dependencies from the settings and the AWS SDK's own
-// configuration (region, credentials, AWS_ENDPOINT_URL*).
+// Build makes the HTTP handlers' dependencies from the settings and the AWS
+// SDK's own configuration (region, credentials, AWS_ENDPOINT_URL*).
 func Build(ctx context.Context, s Settings) (httpapi.Deps, error) {
+	c, err := connect(ctx, s)
+	if err != nil {
+		return httpapi.Deps{}, err
+	}
+	return httpapi.Deps{
+		Store:      c.store,
+		Media:      c.media,
+		Logger:     c.logger,
+		OpenAPI:    depot.OpenAPIYAML,
+		RolesClaim: s.RolesClaim,
+	}, nil
+}
+
+type clients struct {
+	store  *dynamo.Store
+	media  *media.Media
+	logger *slog.Logger
+}
+
+func connect(ctx context.Context, s Settings) (clients, error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		return httpapi.Deps{}, fmt.Errorf("load AWS config: %w", err)
+		return clients{}, fmt.Errorf("load AWS config: %w", err)
 	}
 	logger := s.Logger
 	if logger == nil {
 		logger = NewLogger(s.LogLevel)
 	}
-	return httpapi.Deps{
-		Store:      dynamo.New(NewDynamoClient(cfg), s.TableName),
-		Logger:     logger,
-		OpenAPI:    depot.OpenAPIYAML,
-		RolesClaim: s.RolesClaim,
+	maxUpload := s.MaxUpload
+	if maxUpload <= 0 {
+		maxUpload = media.DefaultMaxUploadBytes
+	}
+	return clients{
+		store:  dynamo.New(NewDynamoClient(cfg), s.TableName),
+		media:  media.New(NewS3Client(cfg), s.BucketName, maxUpload),
+		logger: logger,
 	}, nil
 }
 
@@ -92,6 +123,32 @@ func NewDynamoClient(cfg aws.Config, optFns ...func(*dynamodb.Options)) *dynamod
 		o.APIOptions = append(o.APIOptions, dynamo.CountCalls)
 	}}, optFns...)
 	return dynamodb.NewFromConfig(cfg, opts...)
+}
+
+// NewS3Client returns an S3 client; with a custom endpoint (moto, the
+// embedded engine, LocalStack) it addresses buckets by path, as those need.
+func NewS3Client(cfg aws.Config) *s3.Client {
+	custom := os.Getenv("AWS_ENDPOINT_URL") != "" || os.Getenv("AWS_ENDPOINT_URL_S3") != ""
+	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = custom })
+}
+
+// MustThumbnailer builds the MakeThumbnails handler from the environment.
+func MustThumbnailer() func(context.Context, events.S3Event) error {
+	p, err := Thumbnailer(context.Background(), SettingsFromEnv())
+	if err != nil {
+		slog.Error("init failed", "function", "MakeThumbnails", "error", err.Error())
+		os.Exit(1)
+	}
+	return p.Handle
+}
+
+// Thumbnailer builds the image processor MakeThumbnails runs.
+func Thumbnailer(ctx context.Context, s Settings) (*images.Processor, error) {
+	c, err := connect(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return &images.Processor{Store: c.store, Objects: c.media, Logger: c.logger}, nil
 }
 
 // NewLogger returns a JSON logger on stdout at the named level (default info).

@@ -15,23 +15,26 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/truora/minidyn/server"
 )
 
 // Engine is a storage engine listening on loopback.
 type Engine struct {
-	Name string
-	URL  string
-	srv  *http.Server
+	Name    string
+	URL     string
+	srv     *http.Server
+	onClose func() error // runs once the server has stopped (nil: nothing)
 }
 
 // Close stops the engine.
 func (e *Engine) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	return e.srv.Shutdown(ctx)
+	err := e.srv.Shutdown(ctx)
+	if e.onClose != nil {
+		err = errors.Join(err, e.onClose())
+	}
+	return err
 }
 
 // StartDynamoDB starts the embedded DynamoDB (minidyn) on a loopback port.
@@ -39,10 +42,12 @@ func StartDynamoDB() (*Engine, error) {
 	return serve("minidyn (embedded DynamoDB)", withCRC32(server.NewServer()))
 }
 
-// StartS3 starts the embedded S3 (gofakes3, in memory) on a loopback port.
+// StartS3 starts the embedded S3 (gofakes3, in memory) on a loopback port,
+// with policy-checked browser POST uploads and no event notifications
+// (StartS3WithEvents has them).
 func StartS3() (*Engine, error) {
-	faker := gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(false))
-	return serve("gofakes3 (embedded S3)", faker.Server())
+	e, _, err := StartS3WithEvents(S3Options{})
+	return e, err
 }
 
 func serve(name string, h http.Handler) (*Engine, error) {

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -18,6 +20,7 @@ import (
 	"github.com/depot-inventory/depot/internal/httpapi"
 	"github.com/depot-inventory/depot/internal/lambdafn"
 	"github.com/depot-inventory/depot/internal/localauth"
+	"github.com/depot-inventory/depot/internal/media"
 	"github.com/depot-inventory/depot/internal/samtemplate"
 )
 
@@ -25,7 +28,27 @@ import (
 type Engines struct {
 	DynamoDB string // description, for the banner
 	S3       string
+	// Notifier delivers the embedded S3's event notifications; nil with
+	// external engines, which deliver none to this process.
+	Notifier *Notifier
 	closers  []func() error
+
+	mu      sync.Mutex
+	targets map[string]func(context.Context, events.S3Event) error // by bucket
+}
+
+// dispatch hands an S3 event to the MakeThumbnails of the bucket's stack.
+func (e *Engines) dispatch(ctx context.Context, ev events.S3Event) error {
+	if len(ev.Records) == 0 {
+		return nil
+	}
+	e.mu.Lock()
+	target := e.targets[ev.Records[0].S3.Bucket.Name]
+	e.mu.Unlock()
+	if target == nil {
+		return nil
+	}
+	return target(ctx, ev)
 }
 
 // Close stops the embedded engines, if any were started.
@@ -47,24 +70,25 @@ func UseEngines() (*Engines, error) {
 	if external {
 		setDefault("AWS_ACCESS_KEY_ID", "test")
 		setDefault("AWS_SECRET_ACCESS_KEY", "test")
-		return &Engines{DynamoDB: endpointOf("DYNAMODB"), S3: endpointOf("S3")}, nil
+		return &Engines{DynamoDB: endpointOf("DYNAMODB"), S3: endpointOf("S3"), targets: map[string]func(context.Context, events.S3Event) error{}}, nil
 	}
 	// Embedded engines accept any credentials; never use real ones here.
 	os.Setenv("AWS_ACCESS_KEY_ID", "local")
 	os.Setenv("AWS_SECRET_ACCESS_KEY", "local")
 	os.Unsetenv("AWS_SESSION_TOKEN")
 	os.Unsetenv("AWS_PROFILE")
-	e := &Engines{}
+	e := &Engines{targets: map[string]func(context.Context, events.S3Event) error{}}
 	ddb, err := StartDynamoDB()
 	if err != nil {
 		return nil, err
 	}
 	e.closers = append(e.closers, ddb.Close)
-	s3e, err := StartS3()
+	s3e, notifier, err := StartS3WithEvents(S3Options{Prefix: media.UploadPrefix, Notify: e.dispatch})
 	if err != nil {
 		_ = e.Close()
 		return nil, err
 	}
+	e.Notifier = notifier
 	e.closers = append(e.closers, s3e.Close)
 	os.Setenv("AWS_ENDPOINT_URL_DYNAMODB", ddb.URL)
 	os.Setenv("AWS_ENDPOINT_URL_S3", s3e.URL)
@@ -86,18 +110,21 @@ func setDefault(name, value string) {
 	}
 }
 
-// Stack is the local deployment: the table and bucket exist, and every
-// function's Lambda handler sits behind the gateway.
+// Stack is the local deployment: the table and bucket exist, every HTTP
+// function's Lambda handler sits behind the gateway, and MakeThumbnails
+// receives the bucket's upload events (from the embedded S3).
 type Stack struct {
-	Settings lambdafn.Settings
-	Gateway  *Gateway
-	Handlers map[string]lambdafn.Handler
+	Settings       lambdafn.Settings
+	Gateway        *Gateway
+	Handlers       map[string]lambdafn.Handler
+	MakeThumbnails func(context.Context, events.S3Event) error
 }
 
 // Deploy creates the table (from template.yaml) and the bucket if they do
-// not exist, and builds every function's handler behind a gateway that
-// accepts the issuer's tokens. UseEngines must have run.
-func Deploy(ctx context.Context, settings lambdafn.Settings, issuer *localauth.Issuer, logger *slog.Logger) (*Stack, error) {
+// not exist, builds every function's handler behind a gateway that accepts
+// the issuer's tokens, and subscribes MakeThumbnails to the bucket's upload
+// events.
+func (e *Engines) Deploy(ctx context.Context, settings lambdafn.Settings, issuer *localauth.Issuer, logger *slog.Logger) (*Stack, error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
@@ -129,7 +156,15 @@ func Deploy(ctx context.Context, settings lambdafn.Settings, issuer *localauth.I
 	if err != nil {
 		return nil, err
 	}
-	return &Stack{Settings: settings, Gateway: NewGateway(handlers, verifier, jwks, logger), Handlers: handlers}, nil
+	thumbnailer, err := lambdafn.Thumbnailer(ctx, settings)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	e.targets[settings.BucketName] = thumbnailer.Handle
+	e.mu.Unlock()
+	return &Stack{Settings: settings, Gateway: NewGateway(handlers, verifier, jwks, logger), Handlers: handlers,
+		MakeThumbnails: thumbnailer.Handle}, nil
 }
 
 func createTable(ctx context.Context, db *dynamodb.Client, name string) error {
