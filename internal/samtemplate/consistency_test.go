@@ -337,18 +337,23 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 }
 
 // wantActions are the IAM actions each function needs, and nothing more.
-// TransactWriteItems is authorised per item action it contains.
+// TransactWriteItems is authorised per item action it contains. Presigned S3
+// URLs are signed with the function's role, so signing a GET needs
+// s3:GetObject and signing a POST form s3:PutObject. SAM itself grants
+// MakeThumbnails sqs:SendMessage on its OnFailure destination.
 var wantActions = map[string][]string{
-	"Health":           nil,
-	"GetOpenAPI":       nil,
-	"CreateItem":       {"dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
-	"ListItems":        {"dynamodb:Query"},
-	"GetItem":          {"dynamodb:GetItem"},
-	"UpdateItem":       {"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
-	"DeleteItem":       {"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
-	"ListDeletedItems": {"dynamodb:Query"},
-	"RestoreItem":      {"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
-	"ListItemHistory":  {"dynamodb:GetItem", "dynamodb:Query"},
+	"Health":            nil,
+	"GetOpenAPI":        nil,
+	"CreateItem":        {"dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+	"ListItems":         {"dynamodb:Query", "s3:GetObject"},
+	"GetItem":           {"dynamodb:GetItem", "s3:GetObject"},
+	"UpdateItem":        {"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+	"DeleteItem":        {"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+	"ListDeletedItems":  {"dynamodb:Query"},
+	"RestoreItem":       {"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+	"ListItemHistory":   {"dynamodb:GetItem", "dynamodb:Query"},
+	"CreateImageUpload": {"dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "s3:PutObject"},
+	"MakeThumbnails":    {"dynamodb:GetItem", "dynamodb:UpdateItem", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"},
 }
 
 func TestLeastPrivilege(t *testing.T) {

@@ -1,8 +1,9 @@
 // Package samtemplate reads the parts of the SAM template (template.yaml) that
-// Go code and tests rely on: the functions with their routes, environment and
-// IAM actions, the HTTP APIs with their authorizers, the outputs, and the
-// DynamoDB table, from which the local runtime creates its table so that local
-// and deployed tables cannot drift.
+// Go code and tests rely on: the functions with their routes, S3 events,
+// asynchronous invocation settings, environment and IAM grants, the HTTP APIs
+// with their authorizers, the S3 buckets, the outputs, and the DynamoDB table,
+// from which the local runtime creates its table so that local and deployed
+// tables cannot drift.
 //
 // CloudFormation intrinsics (!Ref, !GetAtt, !Sub, !If, ... and their long
 // forms such as {"Ref": "Table"}) are not evaluated: wherever one appears its
@@ -15,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -29,6 +31,7 @@ const (
 	typeFunction = "AWS::Serverless::Function"
 	typeHTTPAPI  = "AWS::Serverless::HttpApi"
 	typeTable    = "AWS::DynamoDB::Table"
+	typeBucket   = "AWS::S3::Bucket"
 )
 
 // Authorizer types, as SAM derives them from an HttpApi authorizer's
@@ -42,8 +45,11 @@ const (
 type Template struct {
 	Functions map[string]Function // by logical id
 	HTTPAPIs  map[string]HTTPAPI  // by logical id
+	Buckets   map[string]Bucket   // by logical id
 	Outputs   map[string]Output   // by logical id
 	Table     TableDef
+	// Types are the types of all resources, by logical id.
+	Types map[string]string
 }
 
 // Function is an AWS::Serverless::Function with Globals.Function applied.
@@ -52,15 +58,51 @@ type Function struct {
 	CodeURI     string
 	BuildMethod string            // Metadata.BuildMethod, e.g. "go1.x"
 	Env         map[string]string // Globals and function variables merged; intrinsics as source, e.g. "!Ref Table"
+	MemorySize  string            // MB, as written (Globals applied); intrinsics as source
+	Timeout     string            // seconds, as written (Globals applied); intrinsics as source
 	HTTPRoutes  []HTTPRoute       // events of type HttpApi, sorted by event name
 	S3Events    []S3Event         // events of type S3, sorted by event name
+	// EventInvokeConfig is the asynchronous invocation configuration, with
+	// Globals' merged in as SAM does (the function's keys win); nil when
+	// neither sets one.
+	EventInvokeConfig *EventInvokeConfig
 	// PolicyActions are the IAM actions allowed by the inline statements of
 	// Policies, sorted and deduplicated. An Allow statement using NotAction
 	// is recorded as "*", as it allows nearly everything.
 	PolicyActions []string
+	// Grants pair each action of PolicyActions with each resource its Allow
+	// statements name, sorted and deduplicated. NotAction is recorded as
+	// action "*" and NotResource as resource "*"; a statement without
+	// Resource gives resource "".
+	Grants []Grant
 	// NamedPolicies are the managed policies and SAM policy templates named
 	// in Policies; the actions they grant are not expanded.
 	NamedPolicies []string
+	// References are the resources the function's properties (Globals
+	// applied) other than Events refer to with Ref, GetAtt or a ${...} of
+	// Sub, and its DependsOn: the resources it depends on directly. Sorted.
+	References []string
+}
+
+// Grant is one action allowed on one resource by a function's policies.
+type Grant struct {
+	Action   string
+	Resource string // intrinsics as source, e.g. "!GetAtt Table.Arn"
+}
+
+// EventInvokeConfig is a function's configuration of asynchronous
+// invocations (SAM's EventInvokeConfig). Numbers are kept as written.
+type EventInvokeConfig struct {
+	MaximumRetryAttempts     string // empty when not set
+	MaximumEventAgeInSeconds string // empty when not set
+	OnSuccess                *Destination
+	OnFailure                *Destination
+}
+
+// Destination is an OnSuccess or OnFailure destination.
+type Destination struct {
+	Type        string // SQS, SNS, Lambda, EventBridge or S3
+	Destination string // e.g. "!GetAtt Queue.Arn"
 }
 
 // HTTPRoute is an HttpApi event.
@@ -97,6 +139,35 @@ type Authorizer struct {
 type Output struct {
 	Value     string // intrinsics as source
 	Condition string
+}
+
+// Bucket is an AWS::S3::Bucket.
+type Bucket struct {
+	LogicalID      string
+	Name           string // BucketName; intrinsics as source; empty when CloudFormation names it
+	CORSRules      []CORSRule
+	LifecycleRules []LifecycleRule
+}
+
+// CORSRule is one of a bucket's CorsConfiguration.CorsRules.
+type CORSRule struct {
+	ID             string
+	AllowedMethods []string
+	AllowedOrigins []string // e.g. ["!Ref AllowedOrigins"]
+	AllowedHeaders []string
+	ExposedHeaders []string
+	MaxAge         string
+}
+
+// LifecycleRule is one of a bucket's LifecycleConfiguration.Rules.
+type LifecycleRule struct {
+	ID               string
+	Status           string
+	Prefix           string // empty: the whole bucket
+	ExpirationInDays string // empty when the rule expires nothing
+	// AbortIncompleteMultipartUploadDays is AbortIncompleteMultipartUpload's
+	// DaysAfterInitiation; empty when not set.
+	AbortIncompleteMultipartUploadDays string
 }
 
 // S3Event is an S3 event.
@@ -149,13 +220,17 @@ func Parse(data []byte) (*Template, error) {
 		return nil, errors.New("parse template: no Resources")
 	}
 
-	t := &Template{Functions: map[string]Function{}, HTTPAPIs: map[string]HTTPAPI{}, Outputs: map[string]Output{}}
+	t := &Template{
+		Functions: map[string]Function{}, HTTPAPIs: map[string]HTTPAPI{}, Buckets: map[string]Bucket{},
+		Outputs: map[string]Output{}, Types: map[string]string{},
+	}
 	var tables []string
 	for _, id := range slices.Sorted(maps.Keys(raw.Resources)) {
 		res := raw.Resources[id]
+		t.Types[id] = res.Type
 		switch res.Type {
 		case typeFunction:
-			fn, err := parseFunction(id, res, raw.Globals.Function)
+			fn, err := parseFunction(id, res, &raw.Globals.Function)
 			if err != nil {
 				return nil, fmt.Errorf("parse function %s: %w", id, err)
 			}
@@ -173,7 +248,20 @@ func Parse(data []byte) (*Template, error) {
 			}
 			t.Table = table
 			tables = append(tables, id)
+		case typeBucket:
+			b, err := parseBucket(id, res)
+			if err != nil {
+				return nil, fmt.Errorf("parse bucket %s: %w", id, err)
+			}
+			t.Buckets[id] = b
 		}
+	}
+	for id, fn := range t.Functions {
+		fn.References = slices.DeleteFunc(fn.References, func(ref string) bool {
+			_, ok := raw.Resources[ref]
+			return !ok
+		})
+		t.Functions[id] = fn
 	}
 	if len(tables) != 1 {
 		return nil, fmt.Errorf("parse template: want exactly one %s, found %d %v", typeTable, len(tables), tables)
@@ -240,8 +328,11 @@ func keySchema(elems []KeyElement) []types.KeySchemaElement {
 
 // ---------------------------------------------------------------- functions
 
-func parseFunction(id string, res rawResource, globals rawFunctionProps) (Function, error) {
-	var props rawFunctionProps
+func parseFunction(id string, res rawResource, globalsNode *yaml.Node) (Function, error) {
+	var props, globals rawFunctionProps
+	if err := decode(globalsNode, &globals); err != nil {
+		return Function{}, fmt.Errorf("decode Globals.Function: %w", err)
+	}
 	if err := decode(&res.Properties, &props); err != nil {
 		return Function{}, fmt.Errorf("decode Properties: %w", err)
 	}
@@ -256,6 +347,8 @@ func parseFunction(id string, res rawResource, globals rawFunctionProps) (Functi
 		LogicalID:   id,
 		CodeURI:     string(cmp.Or(props.CodeURI, globals.CodeURI)),
 		BuildMethod: string(meta.BuildMethod),
+		MemorySize:  string(cmp.Or(props.MemorySize, globals.MemorySize)),
+		Timeout:     string(cmp.Or(props.Timeout, globals.Timeout)),
 		Env:         map[string]string{},
 	}
 	for k, v := range globals.Environment.Variables {
@@ -284,11 +377,142 @@ func parseFunction(id string, res rawResource, globals rawFunctionProps) (Functi
 	}
 
 	var err error
-	fn.PolicyActions, fn.NamedPolicies, err = parsePolicies(&props.Policies)
+	if fn.EventInvokeConfig, err = parseEventInvokeConfig(&globals.EventInvokeConfig, &props.EventInvokeConfig); err != nil {
+		return Function{}, fmt.Errorf("EventInvokeConfig: %w", err)
+	}
+	fn.Grants, fn.NamedPolicies, err = parsePolicies(&props.Policies)
 	if err != nil {
 		return Function{}, fmt.Errorf("Policies: %w", err)
 	}
+	for _, g := range fn.Grants {
+		fn.PolicyActions = append(fn.PolicyActions, g.Action)
+	}
+	fn.PolicyActions = slices.Compact(slices.Sorted(slices.Values(fn.PolicyActions)))
+
+	refs := strs(res.DependsOn)
+	for _, n := range []*yaml.Node{globalsNode, &res.Properties} {
+		n = deref(n)
+		for i := 0; n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value != "Events" {
+				refs = references(n.Content[i+1], refs)
+			}
+		}
+	}
+	fn.References = slices.Compact(slices.Sorted(slices.Values(refs)))
 	return fn, nil
+}
+
+// parseEventInvokeConfig decodes Globals' EventInvokeConfig, then the
+// function's over it: SAM merges the two mappings, the function's keys
+// winning.
+func parseEventInvokeConfig(globals, own *yaml.Node) (*EventInvokeConfig, error) {
+	if globals.Kind == 0 && own.Kind == 0 {
+		return nil, nil
+	}
+	var raw struct {
+		MaximumRetryAttempts     text `yaml:"MaximumRetryAttempts"`
+		MaximumEventAgeInSeconds text `yaml:"MaximumEventAgeInSeconds"`
+		DestinationConfig        struct {
+			OnSuccess *rawDestination `yaml:"OnSuccess"`
+			OnFailure *rawDestination `yaml:"OnFailure"`
+		} `yaml:"DestinationConfig"`
+	}
+	for _, n := range []*yaml.Node{globals, own} {
+		if err := decode(n, &raw); err != nil {
+			return nil, err
+		}
+	}
+	return &EventInvokeConfig{
+		MaximumRetryAttempts:     string(raw.MaximumRetryAttempts),
+		MaximumEventAgeInSeconds: string(raw.MaximumEventAgeInSeconds),
+		OnSuccess:                raw.DestinationConfig.OnSuccess.destination(),
+		OnFailure:                raw.DestinationConfig.OnFailure.destination(),
+	}, nil
+}
+
+type rawDestination struct {
+	Type        text `yaml:"Type"`
+	Destination text `yaml:"Destination"`
+}
+
+func (d *rawDestination) destination() *Destination {
+	if d == nil {
+		return nil
+	}
+	return &Destination{Type: string(d.Type), Destination: string(d.Destination)}
+}
+
+// references appends to refs the logical ids n refers to: Ref (pseudo
+// parameters aside), GetAtt, and the ${Name} and ${Name.Attr} of Sub (but
+// not ${!Literal} or the variables Sub's own map defines).
+func references(n *yaml.Node, refs []string) []string {
+	n = deref(n)
+	name, arg := intrinsic(n)
+	switch name {
+	case "Ref":
+		if arg.Kind == yaml.ScalarNode && !strings.Contains(arg.Value, "::") {
+			return append(refs, arg.Value)
+		}
+	case "GetAtt":
+		switch {
+		case arg.Kind == yaml.ScalarNode:
+			id, _, _ := strings.Cut(arg.Value, ".")
+			return append(refs, id)
+		case arg.Kind == yaml.SequenceNode && len(arg.Content) > 0:
+			return append(refs, deref(arg.Content[0]).Value)
+		}
+	case "Sub":
+		str, vars := arg, (*yaml.Node)(nil)
+		if arg.Kind == yaml.SequenceNode && len(arg.Content) > 0 {
+			str = deref(arg.Content[0])
+			if len(arg.Content) > 1 {
+				vars = deref(arg.Content[1])
+			}
+		}
+		local := map[string]bool{}
+		if vars != nil && vars.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(vars.Content); i += 2 {
+				local[vars.Content[i].Value] = true
+				refs = references(vars.Content[i+1], refs)
+			}
+		}
+		for _, m := range subVar.FindAllStringSubmatch(str.Value, -1) {
+			id, _, _ := strings.Cut(m[1], ".")
+			if !strings.HasPrefix(id, "!") && !strings.Contains(id, "::") && !local[id] {
+				refs = append(refs, id)
+			}
+		}
+		return refs
+	}
+	for _, c := range n.Content {
+		refs = references(c, refs)
+	}
+	return refs
+}
+
+var subVar = regexp.MustCompile(`\$\{([^}]+)\}`)
+
+// intrinsic returns the name of the intrinsic function n is ("Ref",
+// "GetAtt", "Sub", ...) and its argument, or "" when n is none. A short
+// form's argument is n itself without its tag.
+func intrinsic(n *yaml.Node) (string, *yaml.Node) {
+	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
+		bare := *n
+		bare.Tag = ""
+		switch bare.Kind {
+		case yaml.ScalarNode:
+			bare.Tag = "!!str"
+		case yaml.SequenceNode:
+			bare.Tag = "!!seq"
+		case yaml.MappingNode:
+			bare.Tag = "!!map"
+		}
+		return strings.TrimPrefix(n.Tag, "!"), &bare
+	}
+	if isIntrinsic(n) {
+		return strings.TrimPrefix(n.Content[0].Value, "Fn::"), deref(n.Content[1])
+	}
+	return "", nil
 }
 
 func parseHTTPAPIEvent(name string, n *yaml.Node) (HTTPRoute, error) {
@@ -345,7 +569,7 @@ func parseS3Event(name string, n *yaml.Node) (S3Event, error) {
 // parsePolicies reads a function's Policies, which SAM accepts as a managed
 // policy name, a policy document, or a list of names, policy templates
 // ({TemplateName: {params}}) and policy documents.
-func parsePolicies(n *yaml.Node) (actions, named []string, err error) {
+func parsePolicies(n *yaml.Node) (grants []Grant, named []string, err error) {
 	var entries []*yaml.Node
 	switch {
 	case n.Kind == 0:
@@ -372,9 +596,21 @@ func parsePolicies(n *yaml.Node) (actions, named []string, err error) {
 				if !strings.EqualFold(string(s.Effect), "Allow") {
 					continue
 				}
-				actions = append(actions, strs(s.Action)...)
+				actions := strs(s.Action)
 				if len(s.NotAction) > 0 {
 					actions = append(actions, "*")
+				}
+				resources := strs(s.Resource)
+				if len(s.NotResource) > 0 {
+					resources = append(resources, "*")
+				}
+				if len(resources) == 0 {
+					resources = []string{""}
+				}
+				for _, a := range actions {
+					for _, r := range resources {
+						grants = append(grants, Grant{Action: a, Resource: r})
+					}
 				}
 			}
 		case e.Kind == yaml.MappingNode:
@@ -385,14 +621,18 @@ func parsePolicies(n *yaml.Node) (actions, named []string, err error) {
 			return nil, nil, fmt.Errorf("policy %d: unexpected %s", i, kindName(e))
 		}
 	}
-	slices.Sort(actions)
-	return slices.Compact(actions), named, nil
+	slices.SortFunc(grants, func(a, b Grant) int {
+		return cmp.Or(cmp.Compare(a.Action, b.Action), cmp.Compare(a.Resource, b.Resource))
+	})
+	return slices.Compact(grants), named, nil
 }
 
 type statement struct {
-	Effect    text  `yaml:"Effect"`
-	Action    texts `yaml:"Action"`
-	NotAction texts `yaml:"NotAction"`
+	Effect      text  `yaml:"Effect"`
+	Action      texts `yaml:"Action"`
+	NotAction   texts `yaml:"NotAction"`
+	Resource    texts `yaml:"Resource"`
+	NotResource texts `yaml:"NotResource"`
 }
 
 // statements is a policy's Statement: one statement or a list of them.
@@ -495,6 +735,59 @@ func parseAuthorizer(name string, ra rawAuthorizer) (Authorizer, error) {
 	return a, nil
 }
 
+// ------------------------------------------------------------------ buckets
+
+func parseBucket(id string, res rawResource) (Bucket, error) {
+	var p struct {
+		BucketName        text `yaml:"BucketName"`
+		CorsConfiguration struct {
+			CorsRules []struct {
+				ID             text  `yaml:"Id"`
+				AllowedMethods texts `yaml:"AllowedMethods"`
+				AllowedOrigins texts `yaml:"AllowedOrigins"`
+				AllowedHeaders texts `yaml:"AllowedHeaders"`
+				ExposedHeaders texts `yaml:"ExposedHeaders"`
+				MaxAge         text  `yaml:"MaxAge"`
+			} `yaml:"CorsRules"`
+		} `yaml:"CorsConfiguration"`
+		LifecycleConfiguration struct {
+			Rules []struct {
+				ID                             text `yaml:"Id"`
+				Status                         text `yaml:"Status"`
+				Prefix                         text `yaml:"Prefix"`
+				ExpirationInDays               text `yaml:"ExpirationInDays"`
+				AbortIncompleteMultipartUpload struct {
+					DaysAfterInitiation text `yaml:"DaysAfterInitiation"`
+				} `yaml:"AbortIncompleteMultipartUpload"`
+			} `yaml:"Rules"`
+		} `yaml:"LifecycleConfiguration"`
+	}
+	if err := decode(&res.Properties, &p); err != nil {
+		return Bucket{}, fmt.Errorf("decode Properties: %w", err)
+	}
+	b := Bucket{LogicalID: id, Name: string(p.BucketName)}
+	for _, r := range p.CorsConfiguration.CorsRules {
+		b.CORSRules = append(b.CORSRules, CORSRule{
+			ID:             string(r.ID),
+			AllowedMethods: strs(r.AllowedMethods),
+			AllowedOrigins: strs(r.AllowedOrigins),
+			AllowedHeaders: strs(r.AllowedHeaders),
+			ExposedHeaders: strs(r.ExposedHeaders),
+			MaxAge:         string(r.MaxAge),
+		})
+	}
+	for _, r := range p.LifecycleConfiguration.Rules {
+		b.LifecycleRules = append(b.LifecycleRules, LifecycleRule{
+			ID:                                 string(r.ID),
+			Status:                             string(r.Status),
+			Prefix:                             string(r.Prefix),
+			ExpirationInDays:                   string(r.ExpirationInDays),
+			AbortIncompleteMultipartUploadDays: string(r.AbortIncompleteMultipartUpload.DaysAfterInitiation),
+		})
+	}
+	return b, nil
+}
+
 // -------------------------------------------------------------------- table
 
 func parseTable(id string, res rawResource) (TableDef, error) {
@@ -567,8 +860,8 @@ func keyElements(raw []rawKeyElement) []KeyElement {
 
 type rawTemplate struct {
 	Globals struct {
-		Function rawFunctionProps `yaml:"Function"`
-		HTTPAPI  yaml.Node        `yaml:"HttpApi"`
+		Function yaml.Node `yaml:"Function"`
+		HTTPAPI  yaml.Node `yaml:"HttpApi"`
 	} `yaml:"Globals"`
 	Resources map[string]rawResource `yaml:"Resources"`
 	Outputs   map[string]struct {
@@ -579,12 +872,15 @@ type rawTemplate struct {
 
 type rawResource struct {
 	Type       string    `yaml:"Type"`
+	DependsOn  texts     `yaml:"DependsOn"`
 	Metadata   yaml.Node `yaml:"Metadata"`
 	Properties yaml.Node `yaml:"Properties"`
 }
 
 type rawFunctionProps struct {
 	CodeURI     text `yaml:"CodeUri"`
+	MemorySize  text `yaml:"MemorySize"`
+	Timeout     text `yaml:"Timeout"`
 	Environment struct {
 		Variables map[string]text `yaml:"Variables"`
 	} `yaml:"Environment"`
@@ -592,7 +888,8 @@ type rawFunctionProps struct {
 		Type       string    `yaml:"Type"`
 		Properties yaml.Node `yaml:"Properties"`
 	} `yaml:"Events"`
-	Policies yaml.Node `yaml:"Policies"`
+	Policies          yaml.Node `yaml:"Policies"`
+	EventInvokeConfig yaml.Node `yaml:"EventInvokeConfig"`
 }
 
 // text is a value that is either a literal scalar or an intrinsic, which is

@@ -19,10 +19,18 @@ Conditions:
 Globals:
   Function:
     CodeUri: functions/default/
+    MemorySize: 128
+    Timeout: 5
     Environment:
       Variables:
         TABLE_NAME: !Ref Table
         LOG_LEVEL: INFO
+    EventInvokeConfig:
+      MaximumRetryAttempts: 0
+      DestinationConfig:
+        OnFailure:
+          Type: SQS
+          Destination: !GetAtt Queue.Arn
   HttpApi:
     Auth:
       DefaultAuthorizer: FromGlobals
@@ -55,16 +63,20 @@ Resources:
     Type: AWS::Serverless::HttpApi
   CreateThing:
     Type: AWS::Serverless::Function
+    DependsOn: Queue
     Metadata:
       BuildMethod: go1.x
     Properties:
       CodeUri: functions/create-thing/
+      MemorySize: 512
       Environment:
         Variables:
           LOG_LEVEL: !If [IsProd, WARN, DEBUG]
           TOPIC: {Ref: Topic}
           QUEUE_ARN: {"Fn::GetAtt": [Queue, Arn]}
           PREFIX: !Sub "${AWS::StackName}-things"
+          STAGE: !Ref Stage
+          ARCHIVE: !Sub ["${Name}-${AWS::Region}/${!Literal}/${Bucket.Arn}", {Name: !Ref Unknown}]
       Events:
         Post:
           Type: HttpApi
@@ -110,6 +122,13 @@ Resources:
                     Value: uploads/
                   - Name: suffix
                     Value: .jpg
+      EventInvokeConfig:
+        MaximumRetryAttempts: 2
+        MaximumEventAgeInSeconds: 3600
+        DestinationConfig:
+          OnSuccess:
+            Type: SNS
+            Destination: !Ref Topic
       Policies:
         Version: "2012-10-17"
         Statement:
@@ -141,6 +160,34 @@ Resources:
         Enabled: true
   Bucket:
     Type: AWS::S3::Bucket
+    Properties:
+      BucketName: !Sub ${AWS::StackName}-things-${AWS::AccountId}
+      CorsConfiguration:
+        CorsRules:
+          - Id: Browsers
+            AllowedMethods: [POST, GET]
+            AllowedOrigins: !Ref Origins
+            AllowedHeaders: ["*"]
+            ExposedHeaders: [ETag]
+            MaxAge: 600
+          - AllowedMethods: GET
+            AllowedOrigins: ["*"]
+      LifecycleConfiguration:
+        Rules:
+          - Id: Expire
+            Status: Enabled
+            Prefix: tmp/
+            ExpirationInDays: 1
+          - Id: Abort
+            Status: Disabled
+            AbortIncompleteMultipartUpload:
+              DaysAfterInitiation: 7
+  PlainBucket:
+    Type: AWS::S3::Bucket
+  Queue:
+    Type: AWS::SQS::Queue
+  Topic:
+    Type: AWS::SNS::Topic
 Outputs:
   ApiUrl:
     Value: !Sub https://${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}/
@@ -169,19 +216,37 @@ func TestParseFunctions(t *testing.T) {
 		LogicalID:   "CreateThing",
 		CodeURI:     "functions/create-thing/",
 		BuildMethod: "go1.x",
+		MemorySize:  "512",
+		Timeout:     "5",
 		Env: map[string]string{
 			"TABLE_NAME": "!Ref Table",
 			"LOG_LEVEL":  "!If [IsProd, WARN, DEBUG]",
 			"TOPIC":      "!Ref Topic",
 			"QUEUE_ARN":  "!GetAtt [Queue, Arn]",
 			"PREFIX":     "!Sub ${AWS::StackName}-things",
+			"STAGE":      "!Ref Stage",
+			"ARCHIVE":    `!Sub ["${Name}-${AWS::Region}/${!Literal}/${Bucket.Arn}", {Name: !Ref Unknown}]`,
 		},
 		HTTPRoutes: []samtemplate.HTTPRoute{
 			{Event: "Ping", APIID: "!Ref Api", Method: "GET", Path: "/ping", Authorizer: "NONE"},
 			{Event: "Post", APIID: "!Ref Api", Method: "POST", Path: "/things"},
 		},
+		// From Globals alone.
+		EventInvokeConfig: &samtemplate.EventInvokeConfig{
+			MaximumRetryAttempts: "0",
+			OnFailure:            &samtemplate.Destination{Type: "SQS", Destination: "!GetAtt Queue.Arn"},
+		},
 		PolicyActions: []string{"dynamodb:GetItem", "dynamodb:PutItem"},
+		Grants: []samtemplate.Grant{
+			{Action: "dynamodb:GetItem", Resource: "!GetAtt Table.Arn"},
+			{Action: "dynamodb:GetItem", Resource: "!Sub ${Table.Arn}/index/*"},
+			{Action: "dynamodb:PutItem", Resource: "!GetAtt Table.Arn"},
+		},
 		NamedPolicies: []string{"AWSLambdaVPCAccessExecutionRole", "DynamoDBReadPolicy"},
+		// DependsOn, Globals and its own properties, but not its events
+		// (Api), parameters (Stage), Sub's own variables (Name) or undeclared
+		// names (Unknown).
+		References: []string{"Bucket", "Queue", "Table", "Topic"},
 	}
 	if !reflect.DeepEqual(fn, want) {
 		t.Errorf("CreateThing:\n got %+v\nwant %+v", fn, want)
@@ -197,6 +262,23 @@ func TestParseS3FunctionWithGlobals(t *testing.T) {
 	if !reflect.DeepEqual(fn.Env, wantEnv) {
 		t.Errorf("Env = %v, want %v", fn.Env, wantEnv)
 	}
+	if fn.MemorySize != "128" || fn.Timeout != "5" {
+		t.Errorf("MemorySize, Timeout = %q, %q, want the Globals values 128, 5", fn.MemorySize, fn.Timeout)
+	}
+	// The function's EventInvokeConfig merged over Globals'.
+	wantInvoke := &samtemplate.EventInvokeConfig{
+		MaximumRetryAttempts:     "2",
+		MaximumEventAgeInSeconds: "3600",
+		OnSuccess:                &samtemplate.Destination{Type: "SNS", Destination: "!Ref Topic"},
+		OnFailure:                &samtemplate.Destination{Type: "SQS", Destination: "!GetAtt Queue.Arn"},
+	}
+	if !reflect.DeepEqual(fn.EventInvokeConfig, wantInvoke) {
+		t.Errorf("EventInvokeConfig = %+v, want %+v", fn.EventInvokeConfig, wantInvoke)
+	}
+	// The S3 event's bucket is no dependency of the function's own.
+	if want := []string{"Queue", "Table", "Topic"}; !reflect.DeepEqual(fn.References, want) {
+		t.Errorf("References = %v, want %v", fn.References, want)
+	}
 	wantS3 := []samtemplate.S3Event{{
 		Event: "Upload", Bucket: "!Ref Bucket", Events: []string{"s3:ObjectCreated:*"},
 		Prefix: "uploads/", Suffix: ".jpg",
@@ -210,6 +292,45 @@ func TestParseS3FunctionWithGlobals(t *testing.T) {
 	// A single policy document whose Allow statement uses NotAction.
 	if want := []string{"*"}; !reflect.DeepEqual(fn.PolicyActions, want) {
 		t.Errorf("PolicyActions = %v, want %v", fn.PolicyActions, want)
+	}
+	if want := []samtemplate.Grant{{Action: "*", Resource: "*"}}; !reflect.DeepEqual(fn.Grants, want) {
+		t.Errorf("Grants = %v, want %v", fn.Grants, want)
+	}
+}
+
+func TestParseBuckets(t *testing.T) {
+	want := map[string]samtemplate.Bucket{
+		"Bucket": {
+			LogicalID: "Bucket",
+			Name:      "!Sub ${AWS::StackName}-things-${AWS::AccountId}",
+			CORSRules: []samtemplate.CORSRule{
+				{
+					ID: "Browsers", AllowedMethods: []string{"POST", "GET"}, AllowedOrigins: []string{"!Ref Origins"},
+					AllowedHeaders: []string{"*"}, ExposedHeaders: []string{"ETag"}, MaxAge: "600",
+				},
+				{AllowedMethods: []string{"GET"}, AllowedOrigins: []string{"*"}},
+			},
+			LifecycleRules: []samtemplate.LifecycleRule{
+				{ID: "Expire", Status: "Enabled", Prefix: "tmp/", ExpirationInDays: "1"},
+				{ID: "Abort", Status: "Disabled", AbortIncompleteMultipartUploadDays: "7"},
+			},
+		},
+		"PlainBucket": {LogicalID: "PlainBucket"},
+	}
+	if got := parseSample(t).Buckets; !reflect.DeepEqual(got, want) {
+		t.Errorf("Buckets:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestParseTypes(t *testing.T) {
+	want := map[string]string{
+		"Api": "AWS::Serverless::HttpApi", "Plain": "AWS::Serverless::HttpApi",
+		"CreateThing": "AWS::Serverless::Function", "OnUpload": "AWS::Serverless::Function",
+		"Table": "AWS::DynamoDB::Table", "Bucket": "AWS::S3::Bucket", "PlainBucket": "AWS::S3::Bucket",
+		"Queue": "AWS::SQS::Queue", "Topic": "AWS::SNS::Topic",
+	}
+	if got := parseSample(t).Types; !reflect.DeepEqual(got, want) {
+		t.Errorf("Types:\n got %v\nwant %v", got, want)
 	}
 }
 
@@ -355,6 +476,13 @@ func TestParseErrors(t *testing.T) {
           Jwt:
             JwtConfiguration: [issuer]
 `, "HttpApi Api: authorizer Jwt: line 13: JwtConfiguration: want a mapping"},
+		{"destination config is a list", "Resources:" + table + `
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      EventInvokeConfig:
+        DestinationConfig: [SQS]
+`, "function Fn: EventInvokeConfig"},
 		{"bad statement", "Resources:" + table + `
   Fn:
     Type: AWS::Serverless::Function
