@@ -12,11 +12,16 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 
 .PHONY: run token test vet unit integration integration-moto template-lint sam-build build sizes bench clean help
 
+include build/images.mk
+include build/invoke.mk
+
 help:
 	@echo "make run     - local API on http://127.0.0.1:3000 (PORT overrides), embedded DynamoDB and S3"
 	@echo "make token ROLE=editor EMAIL=you@example.com - a bearer token for make run"
 	@echo "make test    - everything CI runs: vet, unit + integration (embedded and moto), template checks, sam build"
 	@echo "make bench   - handler overhead vs DynamoDB time, and function binary sizes"
+	@echo "make invoke FN=CreateItem [EVENT=events/create-item.json] - one function under the Lambda emulator, no Docker"
+	@echo "make bench-images - thumbnails vs ImageMagick: time and peak memory"
 
 run:
 	$(GO) run ./cmd/depot-local
