@@ -5,7 +5,7 @@ package main
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/depot-inventory/depot/internal/lambdafn"
+	"github.com/depot-inventory/depot/internal/lambdafn/thumbfn"
 )
 
-func main() { lambda.Start(lambdafn.MustThumbnailer()) }
+func main() { lambda.Start(thumbfn.MustHandler()) }

@@ -21,7 +21,6 @@ import (
 	depot "github.com/depot-inventory/depot"
 	"github.com/depot-inventory/depot/internal/dynamo"
 	"github.com/depot-inventory/depot/internal/httpapi"
-	"github.com/depot-inventory/depot/internal/images"
 	"github.com/depot-inventory/depot/internal/media"
 )
 
@@ -78,29 +77,32 @@ func SettingsFromEnv() Settings {
 // Build makes the HTTP handlers' dependencies from the settings and the AWS
 // SDK's own configuration (region, credentials, AWS_ENDPOINT_URL*).
 func Build(ctx context.Context, s Settings) (httpapi.Deps, error) {
-	c, err := connect(ctx, s)
+	c, err := Connect(ctx, s)
 	if err != nil {
 		return httpapi.Deps{}, err
 	}
 	return httpapi.Deps{
-		Store:      c.store,
-		Media:      c.media,
-		Logger:     c.logger,
+		Store:      c.Store,
+		Media:      c.Media,
+		Logger:     c.Logger,
 		OpenAPI:    depot.OpenAPIYAML,
 		RolesClaim: s.RolesClaim,
 	}, nil
 }
 
-type clients struct {
-	store  *dynamo.Store
-	media  *media.Media
-	logger *slog.Logger
+// Clients are the connections every function makes from its settings.
+type Clients struct {
+	Store  *dynamo.Store
+	Media  *media.Media
+	Logger *slog.Logger
 }
 
-func connect(ctx context.Context, s Settings) (clients, error) {
+// Connect makes the clients from the settings and the AWS SDK's own
+// configuration (region, credentials, AWS_ENDPOINT_URL*).
+func Connect(ctx context.Context, s Settings) (Clients, error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		return clients{}, fmt.Errorf("load AWS config: %w", err)
+		return Clients{}, fmt.Errorf("load AWS config: %w", err)
 	}
 	logger := s.Logger
 	if logger == nil {
@@ -110,10 +112,10 @@ func connect(ctx context.Context, s Settings) (clients, error) {
 	if maxUpload <= 0 {
 		maxUpload = media.DefaultMaxUploadBytes
 	}
-	return clients{
-		store:  dynamo.New(NewDynamoClient(cfg), s.TableName),
-		media:  media.New(NewS3Client(cfg), s.BucketName, maxUpload),
-		logger: logger,
+	return Clients{
+		Store:  dynamo.New(NewDynamoClient(cfg), s.TableName),
+		Media:  media.New(NewS3Client(cfg), s.BucketName, maxUpload),
+		Logger: logger,
 	}, nil
 }
 
@@ -130,25 +132,6 @@ func NewDynamoClient(cfg aws.Config, optFns ...func(*dynamodb.Options)) *dynamod
 func NewS3Client(cfg aws.Config) *s3.Client {
 	custom := os.Getenv("AWS_ENDPOINT_URL") != "" || os.Getenv("AWS_ENDPOINT_URL_S3") != ""
 	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = custom })
-}
-
-// MustThumbnailer builds the MakeThumbnails handler from the environment.
-func MustThumbnailer() func(context.Context, events.S3Event) error {
-	p, err := Thumbnailer(context.Background(), SettingsFromEnv())
-	if err != nil {
-		slog.Error("init failed", "function", "MakeThumbnails", "error", err.Error())
-		os.Exit(1)
-	}
-	return p.Handle
-}
-
-// Thumbnailer builds the image processor MakeThumbnails runs.
-func Thumbnailer(ctx context.Context, s Settings) (*images.Processor, error) {
-	c, err := connect(ctx, s)
-	if err != nil {
-		return nil, err
-	}
-	return &images.Processor{Store: c.store, Objects: c.media, Logger: c.logger}, nil
 }
 
 // NewLogger returns a JSON logger on stdout at the named level (default info).

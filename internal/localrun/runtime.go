@@ -19,6 +19,7 @@ import (
 	depot "github.com/depot-inventory/depot"
 	"github.com/depot-inventory/depot/internal/httpapi"
 	"github.com/depot-inventory/depot/internal/lambdafn"
+	"github.com/depot-inventory/depot/internal/lambdafn/thumbfn"
 	"github.com/depot-inventory/depot/internal/localauth"
 	"github.com/depot-inventory/depot/internal/media"
 	"github.com/depot-inventory/depot/internal/samtemplate"
@@ -156,7 +157,7 @@ func (e *Engines) Deploy(ctx context.Context, settings lambdafn.Settings, issuer
 	if err != nil {
 		return nil, err
 	}
-	thumbnailer, err := lambdafn.Thumbnailer(ctx, settings)
+	thumbnailer, err := thumbfn.New(ctx, settings)
 	if err != nil {
 		return nil, err
 	}
