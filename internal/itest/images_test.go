@@ -269,6 +269,15 @@ func TestUploadRules(t *testing.T) {
 		}
 	}
 	e.must(http.StatusForbidden, req{Method: "POST", Path: "/items/" + id + "/image-uploads", Body: `{"contentType":"image/png"}`, Header: as(viewerEmail)})
+	key := map[string]string{"Idempotency-Key": "photo-1"}
+	first := e.must(http.StatusCreated, req{Method: "POST", Path: "/items/" + id + "/image-uploads", Body: `{"contentType":"image/png"}`, Header: key})
+	again := e.must(http.StatusCreated, req{Method: "POST", Path: "/items/" + id + "/image-uploads", Body: `{"contentType":"image/png"}`, Header: key})
+	if again.Header.Get("Idempotent-Replayed") != "true" || string(again.Body) != string(first.Body) {
+		t.Fatalf("retried upload request was not replayed: %s vs %s", again.Body, first.Body)
+	}
+	if v := e.must(http.StatusOK, req{Method: "GET", Path: "/items/" + id}).json(t)["version"]; v != 2.0 {
+		t.Fatalf("version %v after one upload request and its replay, want 2", v)
+	}
 	e.must(http.StatusOK, req{Method: "DELETE", Path: "/items/" + id})
 	if code := e.must(http.StatusNotFound, req{Method: "POST", Path: "/items/" + id + "/image-uploads", Body: `{"contentType":"image/png"}`}).code(t); code != "item_deleted" {
 		t.Fatalf("upload for a deleted item: %s", code)
