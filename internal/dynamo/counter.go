@@ -3,7 +3,6 @@ package dynamo
 import (
 	"context"
 	"log/slog"
-	"maps"
 	"sync"
 	"time"
 
@@ -26,13 +25,6 @@ type counterKey struct{}
 func WithCallCounter(ctx context.Context) (context.Context, *CallCounter) {
 	c := &CallCounter{counts: map[string]int{}}
 	return context.WithValue(ctx, counterKey{}, c), c
-}
-
-// Counts returns a copy of the counts so far.
-func (c *CallCounter) Counts() map[string]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return maps.Clone(c.counts)
 }
 
 // Attrs returns the counts as log attributes, one per operation.

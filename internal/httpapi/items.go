@@ -62,7 +62,7 @@ type ledgerPageJSON struct {
 	NextCursor *string           `json:"nextCursor"`
 }
 
-func jsonTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
+func jsonTime(t time.Time) string { return t.UTC().Format(inventory.TimeLayout) }
 
 // itemView is the item as clients see it.
 func (a *api) itemView(ctx context.Context, it inventory.Item) (itemJSON, error) {

@@ -11,6 +11,10 @@ import (
 	"github.com/oklog/ulid/v2"
 )
 
+// TimeLayout is how Depot writes times, in storage and in the API: UTC
+// RFC 3339 with milliseconds, so that text order is time order.
+const TimeLayout = "2006-01-02T15:04:05.000Z07:00"
+
 // DefaultLocation is where all stock sits until locations exist.
 const DefaultLocation = "default"
 

@@ -117,7 +117,6 @@ func setDefault(name, value string) {
 type Stack struct {
 	Settings       lambdafn.Settings
 	Gateway        *Gateway
-	Handlers       map[string]lambdafn.Handler
 	MakeThumbnails func(context.Context, events.S3Event) error
 }
 
@@ -164,7 +163,7 @@ func (e *Engines) Deploy(ctx context.Context, settings lambdafn.Settings, issuer
 	e.mu.Lock()
 	e.targets[settings.BucketName] = thumbnailer.Handle
 	e.mu.Unlock()
-	return &Stack{Settings: settings, Gateway: NewGateway(handlers, verifier, jwks, logger), Handlers: handlers,
+	return &Stack{Settings: settings, Gateway: NewGateway(handlers, verifier, jwks, logger),
 		MakeThumbnails: thumbnailer.Handle}, nil
 }
 

@@ -382,7 +382,7 @@ func parseFunction(id string, res rawResource, globalsNode *yaml.Node) (Function
 	}
 	fn.Grants, fn.NamedPolicies, err = parsePolicies(&props.Policies)
 	if err != nil {
-		return Function{}, fmt.Errorf("Policies: %w", err)
+		return Function{}, fmt.Errorf("Policies: %w", err) // the SAM property, named as written
 	}
 	for _, g := range fn.Grants {
 		fn.PolicyActions = append(fn.PolicyActions, g.Action)
