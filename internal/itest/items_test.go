@@ -1,12 +1,19 @@
 package itest
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/depot-inventory/depot/internal/dynamo"
+	"github.com/depot-inventory/depot/internal/lambdafn"
 )
 
 func TestItemLifecycle(t *testing.T) {
@@ -294,6 +301,32 @@ func TestIdempotentReplayWritesNothing(t *testing.T) {
 	for _, b := range bodies {
 		if b != bodies[0] && !strings.Contains(b, "idempotency_in_progress") {
 			t.Fatalf("concurrent retries answered differently: %s vs %s", b, bodies[0])
+		}
+	}
+}
+
+// TestIdempotencyRecordsLastADay: the stored first response is found within
+// 24 hours of the request and not after.
+func TestIdempotencyRecordsLastADay(t *testing.T) {
+	e := newEnv(t)
+	e.must(http.StatusCreated, req{Method: "POST", Path: "/items", Body: `{"sku":"TTL-1","name":"Once a day"}`,
+		Header: map[string]string{"Idempotency-Key": "ttl-key"}})
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := dynamo.New(lambdafn.NewDynamoClient(cfg), e.stack.Settings.TableName)
+	scope := editorEmail + "#ttl-key"
+	for _, c := range []struct {
+		after time.Duration
+		found bool
+	}{{time.Minute, true}, {23 * time.Hour, true}, {25 * time.Hour, false}} {
+		rec, err := store.GetIdempotency(context.Background(), scope, time.Now().Add(c.after))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (rec != nil) != c.found || (rec != nil && rec.Status != http.StatusCreated) {
+			t.Errorf("%v after: record %+v, want found=%v", c.after, rec, c.found)
 		}
 	}
 }
