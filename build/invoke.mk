@@ -14,7 +14,7 @@
 # -rie-log-level, -timeout (bin/depot-invoke -h).
 
 # The Runtime Interface Emulator, pinned, built from the Go module proxy with
-# go install (not a go.mod dependency). internal/invoke pins the same version
+# go install (not a go.mod dependency). internal/dev/invoke pins the same version
 # (RIEVersion; a test keeps them equal) and installs it itself when missing.
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 RIE_PKG := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie

@@ -32,9 +32,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/depot-inventory/depot/internal/invoke"
+	"github.com/depot-inventory/depot/internal/dev/invoke"
+	"github.com/depot-inventory/depot/internal/dev/localrun"
 	"github.com/depot-inventory/depot/internal/lambdafn"
-	"github.com/depot-inventory/depot/internal/localrun"
 )
 
 type envFlags map[string]string

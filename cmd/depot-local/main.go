@@ -15,9 +15,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/depot-inventory/depot/internal/dev/localauth"
+	"github.com/depot-inventory/depot/internal/dev/localrun"
 	"github.com/depot-inventory/depot/internal/lambdafn"
-	"github.com/depot-inventory/depot/internal/localauth"
-	"github.com/depot-inventory/depot/internal/localrun"
 )
 
 func main() {

@@ -16,8 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/depot-inventory/depot/internal/dev/localauth"
 	"github.com/depot-inventory/depot/internal/httpapi"
-	"github.com/depot-inventory/depot/internal/localauth"
 )
 
 var roles = []string{string(httpapi.RoleViewer), string(httpapi.RoleEditor), string(httpapi.RoleAdmin)}

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/depot-inventory/depot/internal/dev/localauth"
 	"github.com/depot-inventory/depot/internal/httpapi"
-	"github.com/depot-inventory/depot/internal/localauth"
 )
 
 // TestEveryRouteIsGuarded sends, to every route of the route table, requests

@@ -22,11 +22,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/depot-inventory/depot/internal/dev/localauth"
+	"github.com/depot-inventory/depot/internal/dev/localrun"
 	"github.com/depot-inventory/depot/internal/dynamo"
 	"github.com/depot-inventory/depot/internal/httpapi"
 	"github.com/depot-inventory/depot/internal/lambdafn"
-	"github.com/depot-inventory/depot/internal/localauth"
-	"github.com/depot-inventory/depot/internal/localrun"
 )
 
 // BenchmarkOperations measures, per operation, what the functions add on top

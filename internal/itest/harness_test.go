@@ -22,10 +22,10 @@ import (
 	"time"
 
 	depot "github.com/depot-inventory/depot"
-	"github.com/depot-inventory/depot/internal/apitest"
+	"github.com/depot-inventory/depot/internal/dev/apitest"
+	"github.com/depot-inventory/depot/internal/dev/localauth"
+	"github.com/depot-inventory/depot/internal/dev/localrun"
 	"github.com/depot-inventory/depot/internal/lambdafn"
-	"github.com/depot-inventory/depot/internal/localauth"
-	"github.com/depot-inventory/depot/internal/localrun"
 )
 
 var (

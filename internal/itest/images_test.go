@@ -20,8 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/depot-inventory/depot/internal/dev/localrun"
 	"github.com/depot-inventory/depot/internal/lambdafn"
-	"github.com/depot-inventory/depot/internal/localrun"
 	"github.com/depot-inventory/depot/internal/media"
 )
 

@@ -11,8 +11,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/depot-inventory/depot/internal/dev/samtemplate"
 	"github.com/depot-inventory/depot/internal/httpapi"
-	"github.com/depot-inventory/depot/internal/samtemplate"
 )
 
 // The image pipeline (docs/images.md): browsers POST uploads to

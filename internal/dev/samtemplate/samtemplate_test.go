@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/depot-inventory/depot/internal/samtemplate"
+	"github.com/depot-inventory/depot/internal/dev/samtemplate"
 )
 
 const sample = `

@@ -14,12 +14,12 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/depot-inventory/depot/internal/dev/samtemplate"
 	"github.com/depot-inventory/depot/internal/httpapi"
-	"github.com/depot-inventory/depot/internal/samtemplate"
 )
 
 // repoRoot is the repository root, relative to this package.
-const repoRoot = "../.."
+const repoRoot = "../../.."
 
 // The route table (httpapi.Routes) is the single declaration of the API. These
 // tests check that every other artefact declares exactly the same routes:

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/depot-inventory/depot/internal/samtemplate"
+	"github.com/depot-inventory/depot/internal/dev/samtemplate"
 )
 
 // Logical ids of the resources the functions' policies are about.

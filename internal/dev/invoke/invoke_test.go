@@ -17,13 +17,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/depot-inventory/depot/internal/invoke"
+	"github.com/depot-inventory/depot/internal/dev/invoke"
+	"github.com/depot-inventory/depot/internal/dev/localrun"
 	"github.com/depot-inventory/depot/internal/lambdafn"
-	"github.com/depot-inventory/depot/internal/localrun"
 )
 
 // repoRoot is the repository root, relative to this package.
-const repoRoot = "../.."
+const repoRoot = "../../.."
 
 // httpWant is what a function answers to its sample event (events/) on an
 // empty table: the sample item does not exist.

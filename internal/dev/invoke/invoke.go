@@ -27,7 +27,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/depot-inventory/depot/internal/samtemplate"
+	"github.com/depot-inventory/depot/internal/dev/samtemplate"
 )
 
 // The Runtime Interface Emulator, pinned. It is built from the module proxy

@@ -17,12 +17,12 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	depot "github.com/depot-inventory/depot"
+	"github.com/depot-inventory/depot/internal/dev/localauth"
+	"github.com/depot-inventory/depot/internal/dev/samtemplate"
 	"github.com/depot-inventory/depot/internal/httpapi"
 	"github.com/depot-inventory/depot/internal/lambdafn"
 	"github.com/depot-inventory/depot/internal/lambdafn/thumbfn"
-	"github.com/depot-inventory/depot/internal/localauth"
 	"github.com/depot-inventory/depot/internal/media"
-	"github.com/depot-inventory/depot/internal/samtemplate"
 )
 
 // Engines are the DynamoDB and S3 endpoints the runtime talks to.
