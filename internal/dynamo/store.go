@@ -1,20 +1,22 @@
 // Package dynamo stores Depot's inventory in one DynamoDB table
-// (docs/data-model.md). Every multi-item change is one TransactWriteItems;
-// every list is one Query with an opaque cursor. It never scans.
+// (docs/data-model.md) and implements the use cases' Store port. Every
+// change is one TransactWriteItems; every list is one Query from a
+// position. It never scans.
 package dynamo
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/depot-inventory/depot/internal/inventory"
 )
@@ -24,7 +26,6 @@ type API interface {
 	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
-	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 }
 
 // Store reads and writes inventory in the table.
@@ -36,96 +37,72 @@ type Store struct {
 // New returns a store on the named table.
 func New(db API, table string) *Store { return &Store{db: db, table: table} }
 
-// Errors of the store that callers act on.
-var (
-	// ErrVersionConflict: the item changed since it was read.
-	ErrVersionConflict = errors.New("item changed concurrently")
-	// ErrIdempotencyRace: another request with the same idempotency key committed first.
-	ErrIdempotencyRace = errors.New("idempotency key used concurrently")
-)
-
-// Page is one page of a list and the cursor of the next, nil on the last.
-type Page[T any] struct {
-	Items      []T
-	NextCursor *string
-}
-
 // GetItem reads an item, live or deleted, with a strongly consistent read.
 func (s *Store) GetItem(ctx context.Context, id string) (inventory.Item, error) {
-	pk, sk := itemKey(id)
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      &s.table,
-		Key:            stringKey(pk, sk),
-		ConsistentRead: aws.Bool(true),
+		TableName: &s.table, Key: itemKey(id), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return inventory.Item{}, fmt.Errorf("get item %s: %w", id, err)
+		return inventory.Item{}, classify(fmt.Errorf("get item %s: %w", id, err))
 	}
 	if out.Item == nil {
-		return inventory.Item{}, inventory.Errorf(inventory.CodeItemNotFound, "no item with id %s", id)
+		return inventory.Item{}, inventory.Errorf(inventory.KindNotFound, inventory.CodeItemNotFound, "no item with id %s", id)
 	}
-	rec, err := decodeItemRecord(out.Item)
-	if err != nil {
-		return inventory.Item{}, fmt.Errorf("decode item %s: %w", id, err)
-	}
-	return rec.item(), nil
+	return decodeItem(out.Item)
 }
 
-// SaveItem writes next in one transaction together with everything that must
-// change with it: the SKU marker, tag rows, the stock row and the ledger
-// entry (when entry is not nil), and the idempotency record (when idem is not
-// nil). old is the item as read (nil to create); the write fails with
-// ErrVersionConflict if the stored item is no longer old.
-func (s *Store) SaveItem(ctx context.Context, old *inventory.Item, next inventory.Item, entry *inventory.LedgerEntry, idem *IdempotencyRecord) error {
+// SaveItem writes a change in one transaction with everything that must
+// change with the item: the SKU marker, tag rows, stock rows, ledger lines,
+// activity entries and the idempotency record.
+func (s *Store) SaveItem(ctx context.Context, c inventory.ItemChange) error {
 	tx := &txn{table: s.table}
-	if idem != nil {
+	if r := c.Idempotency; r != nil {
 		// First, so that an engine that stops at the first failed condition
 		// still reports a concurrent retry as such.
-		tx.put("idem", idem.record(), "attribute_not_exists(PK) OR expiresAtEpoch < :now", idempotencyNow())
+		tx.put("idem", encodeIdempotency(*r), "attribute_not_exists(PK) OR expiresAtEpoch < :now",
+			attrMap{":now": num(r.CreatedAt.Unix())})
 	}
-	rec := newItemRecord(next)
-	if old == nil {
-		tx.put("item", rec, "attribute_not_exists(PK)", nil)
+	if c.Old == nil {
+		tx.put("item", encodeItem(c.Next), "attribute_not_exists(PK)", nil)
 	} else {
-		tx.put("item", rec, "version = :v", map[string]types.AttributeValue{":v": number(old.Version)})
+		tx.put("item", encodeItem(c.Next), "version = :v", attrMap{":v": num(c.Old.Version)})
 	}
-	s.skuChanges(tx, old, next)
-	s.tagChanges(tx, old, next)
-	if entry != nil {
-		pk, sk := stockKey(next.ID, entry.LocationID)
-		stock := stockRecord{
-			PK: pk, SK: sk, GSI2PK: locPrefix + entry.LocationID, GSI2SK: itemPrefix + next.ID,
-			Type: "stock", ItemID: next.ID, LocationID: entry.LocationID,
-			Quantity: entry.QuantityAfter, UpdatedAt: formatTime(entry.At),
+	skuChanges(tx, c.Old, c.Next)
+	tagChanges(tx, c.Old, c.Next)
+	locations := map[string]bool{}
+	for _, e := range c.Ledger {
+		if locations[e.LocationID] {
+			return fmt.Errorf("save item %s: two ledger lines at location %s in one change", c.Next.ID, e.LocationID)
 		}
-		if old == nil {
+		locations[e.LocationID] = true
+		stock := encodeStock(c.Next.ID, e.LocationID, e.QuantityAfter, e.At)
+		if c.Old == nil {
 			tx.put("stock", stock, "attribute_not_exists(PK)", nil)
 		} else {
-			tx.put("stock", stock, "quantity = :before", map[string]types.AttributeValue{
-				":before": number(entry.QuantityAfter - entry.Delta)})
+			tx.put("stock", stock, "quantity = :before", attrMap{":before": num(e.QuantityAfter - e.Delta)})
 		}
-		tx.put("ledger", newLedgerRecord(*entry), "attribute_not_exists(PK)", nil)
+		tx.put("ledger", encodeLedger(e), "attribute_not_exists(PK)", nil)
 	}
-	if tx.err != nil {
-		return fmt.Errorf("save item %s: %w", next.ID, tx.err)
+	for _, a := range c.Activity {
+		tx.put("activity", encodeActivity(a), "attribute_not_exists(PK)", nil)
 	}
-	return s.commit(ctx, tx, next)
+	return s.commit(ctx, tx, c.Next)
 }
 
-func (s *Store) skuChanges(tx *txn, old *inventory.Item, next inventory.Item) {
+func skuChanges(tx *txn, old *inventory.Item, next inventory.Item) {
 	oldLive := old != nil && old.Deleted == nil
 	nextLive := next.Deleted == nil
 	if oldLive && (!nextLive || old.SKU != next.SKU) {
-		pk, sk := skuKey(old.SKU)
-		tx.delete("skuRelease", pk, sk, "itemId = :id", map[string]types.AttributeValue{":id": str(next.ID)})
+		tx.delete("skuRelease", skuKey(old.SKU), "itemId = :id", attrMap{":id": str(next.ID)})
 	}
 	if nextLive && (!oldLive || old.SKU != next.SKU) {
-		pk, sk := skuKey(next.SKU)
-		tx.put("sku", skuRecord{PK: pk, SK: sk, Type: "sku", ItemID: next.ID}, "attribute_not_exists(PK)", nil)
+		m := skuKey(next.SKU)
+		m["type"], m["itemId"] = str("sku"), str(next.ID)
+		tx.put("sku", m, "attribute_not_exists(PK)", nil)
 	}
 }
 
-func (s *Store) tagChanges(tx *txn, old *inventory.Item, next inventory.Item) {
+func tagChanges(tx *txn, old *inventory.Item, next inventory.Item) {
 	var before, after []string
 	if old != nil && old.Deleted == nil {
 		before = old.Tags
@@ -135,14 +112,14 @@ func (s *Store) tagChanges(tx *txn, old *inventory.Item, next inventory.Item) {
 	}
 	for _, t := range before {
 		if !slices.Contains(after, t) {
-			pk, sk := tagKey(t, next.ID)
-			tx.delete("tag", pk, sk, "", nil)
+			tx.delete("tag", tagKey(t, next.ID), "", nil)
 		}
 	}
 	for _, t := range after {
 		if !slices.Contains(before, t) {
-			pk, sk := tagKey(t, next.ID)
-			tx.put("tag", tagRecord{PK: pk, SK: sk, Type: "tag", ItemID: next.ID, Tag: t}, "", nil)
+			m := tagKey(t, next.ID)
+			m["type"], m["itemId"], m["tag"] = str("tag"), str(next.ID), str(t)
+			tx.put("tag", m, "", nil)
 		}
 	}
 }
@@ -154,93 +131,125 @@ func (s *Store) commit(ctx context.Context, tx *txn, next inventory.Item) error 
 	}
 	var canceled *types.TransactionCanceledException
 	if !errors.As(err, &canceled) {
-		return fmt.Errorf("save item %s: %w", next.ID, err)
+		return classify(fmt.Errorf("save item %s: %w", next.ID, err))
 	}
 	failed := map[string]bool{}
 	for i, reason := range canceled.CancellationReasons {
-		if aws.ToString(reason.Code) == "ConditionalCheckFailed" && i < len(tx.roles) {
-			failed[tx.roles[i]] = true
+		switch code := aws.ToString(reason.Code); code {
+		case "ConditionalCheckFailed":
+			if i < len(tx.roles) {
+				failed[tx.roles[i]] = true
+			}
+		case "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
+			return inventory.Unavailable(fmt.Errorf("save item %s: %s: %w", next.ID, code, err))
 		}
 	}
 	switch {
 	case failed["idem"]:
-		return ErrIdempotencyRace
+		return inventory.ErrIdempotencyRace
 	case failed["sku"]:
-		return inventory.Errorf(inventory.CodeSKUConflict, "a live item already has sku %q", next.SKU)
+		return inventory.Errorf(inventory.KindConflict, inventory.CodeSKUConflict, "a live item already has sku %q", next.SKU)
 	}
 	// A failed version, stock or marker condition, or a conflict with a
 	// concurrent transaction: the item changed under us.
-	return fmt.Errorf("save item %s: %w (%v)", next.ID, ErrVersionConflict, err)
+	return fmt.Errorf("save item %s: %w (%v)", next.ID, inventory.ErrStale, err)
 }
 
 // ListItems lists live items in SKU order.
-func (s *Store) ListItems(ctx context.Context, limit int, cursor string) (Page[inventory.Item], error) {
-	return s.queryItems(ctx, liveItems, true, limit, cursor)
+func (s *Store) ListItems(ctx context.Context, r inventory.Range) ([]inventory.Item, inventory.Position, error) {
+	return queryItems(ctx, s, liveItems, true, r, itemsStart, itemsPosition)
 }
 
 // ListDeletedItems lists deleted items, newest deletion first.
-func (s *Store) ListDeletedItems(ctx context.Context, limit int, cursor string) (Page[inventory.Item], error) {
-	return s.queryItems(ctx, deletedItems, false, limit, cursor)
+func (s *Store) ListDeletedItems(ctx context.Context, r inventory.Range) ([]inventory.Item, inventory.Position, error) {
+	return queryItems(ctx, s, deletedItems, false, r, deletedStart, deletedPosition)
 }
 
-func (s *Store) queryItems(ctx context.Context, partition string, forward bool, limit int, cursor string) (Page[inventory.Item], error) {
-	start, err := decodeCursor(cursor, []string{"PK", "SK", "GSI1PK", "GSI1SK"}, "GSI1PK", partition)
-	if err != nil {
-		return Page[inventory.Item]{}, err
-	}
-	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName:                 &s.table,
+func queryItems(ctx context.Context, s *Store, partition string, forward bool, r inventory.Range,
+	start func(inventory.Position) key, position func(key) inventory.Position) ([]inventory.Item, inventory.Position, error) {
+	return query(ctx, s, &dynamodb.QueryInput{
 		IndexName:                 aws.String(gsi1),
 		KeyConditionExpression:    aws.String("GSI1PK = :p"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(partition)},
+		ExpressionAttributeValues: attrMap{":p": str(partition)},
 		ScanIndexForward:          aws.Bool(forward),
-		Limit:                     aws.Int32(int32(limit)),
-		ExclusiveStartKey:         start,
-	})
-	if err != nil {
-		return Page[inventory.Item]{}, fmt.Errorf("list %s: %w", partition, err)
-	}
-	page := Page[inventory.Item]{Items: make([]inventory.Item, 0, len(out.Items))}
-	for _, m := range out.Items {
-		r, err := decodeItemRecord(m)
-		if err != nil {
-			return Page[inventory.Item]{}, fmt.Errorf("decode %s: %w", partition, err)
-		}
-		page.Items = append(page.Items, r.item())
-	}
-	page.NextCursor, err = encodeCursor(out.LastEvaluatedKey)
-	return page, err
+		ExclusiveStartKey:         start(r.After),
+	}, r.Limit, decodeItem, position)
 }
 
-// ListHistory lists an item's ledger entries, newest first.
-func (s *Store) ListHistory(ctx context.Context, itemID string, limit int, cursor string) (Page[inventory.LedgerEntry], error) {
-	pk := itemPrefix + itemID
-	start, err := decodeCursor(cursor, []string{"PK", "SK"}, "PK", pk)
-	if err != nil {
-		return Page[inventory.LedgerEntry]{}, err
+// ListLedger lists an item's ledger lines, newest first.
+func (s *Store) ListLedger(ctx context.Context, itemID string, r inventory.Range) ([]inventory.LedgerEntry, inventory.Position, error) {
+	return queryItemLog(ctx, s, itemID, ledgerPrefix, ledgerKey, r, decodeLedger)
+}
+
+// ListActivity lists an item's activity, newest first.
+func (s *Store) ListActivity(ctx context.Context, itemID string, r inventory.Range) ([]inventory.Activity, inventory.Position, error) {
+	return queryItemLog(ctx, s, itemID, activityPrefix, activityKey, r, decodeActivity)
+}
+
+// queryItemLog lists the records of an item's partition whose sort keys are
+// prefix + a ULID, newest first, with a strongly consistent read so that a
+// change is listed as soon as it is answered.
+func queryItemLog[T any](ctx context.Context, s *Store, itemID, prefix string, keyOf func(itemID, id string) key,
+	r inventory.Range, decode func(attrMap) (T, error)) ([]T, inventory.Position, error) {
+	var start key
+	if r.After != nil {
+		start = keyOf(itemID, r.After[0])
 	}
-	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName:              &s.table,
-		KeyConditionExpression: aws.String("PK = :p AND begins_with(SK, :l)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":p": str(pk), ":l": str(ledgerPrefix)},
-		ScanIndexForward:  aws.Bool(false),
-		Limit:             aws.Int32(int32(limit)),
-		ExclusiveStartKey: start,
+	return query(ctx, s, &dynamodb.QueryInput{
+		KeyConditionExpression:    aws.String("PK = :p AND begins_with(SK, :s)"),
+		ExpressionAttributeValues: attrMap{":p": str(itemPrefix + itemID), ":s": str(prefix)},
+		ScanIndexForward:          aws.Bool(false),
+		ConsistentRead:            aws.Bool(true),
+		ExclusiveStartKey:         start,
+	}, r.Limit, decode, func(k key) inventory.Position {
+		return inventory.Position{sOf(k, "SK")[len(prefix):]}
+	})
+}
+
+// query runs one Query of at most limit records and decodes them; the
+// position is that of the last record when there may be more.
+func query[T any](ctx context.Context, s *Store, in *dynamodb.QueryInput, limit int,
+	decode func(attrMap) (T, error), position func(key) inventory.Position) ([]T, inventory.Position, error) {
+	in.TableName = &s.table
+	in.Limit = aws.Int32(int32(limit))
+	out, err := s.db.Query(ctx, in)
+	if err != nil {
+		return nil, nil, classify(fmt.Errorf("query: %w", err))
+	}
+	items := make([]T, 0, len(out.Items))
+	for _, m := range out.Items {
+		v, err := decode(m)
+		if err != nil {
+			return nil, nil, err
+		}
+		items = append(items, v)
+	}
+	if len(out.LastEvaluatedKey) == 0 {
+		return items, nil, nil
+	}
+	return items, position(out.LastEvaluatedKey), nil
+}
+
+// GetIdempotency returns the record of scope unexpired at now, or nil.
+func (s *Store) GetIdempotency(ctx context.Context, scope string, now time.Time) (*inventory.IdempotencyRecord, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: idemKey(scope), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return Page[inventory.LedgerEntry]{}, fmt.Errorf("list history of %s: %w", itemID, err)
+		return nil, classify(fmt.Errorf("get idempotency record: %w", err))
 	}
-	page := Page[inventory.LedgerEntry]{Items: make([]inventory.LedgerEntry, 0, len(out.Items))}
-	for _, m := range out.Items {
-		r, err := decodeLedgerRecord(m)
-		if err != nil {
-			return Page[inventory.LedgerEntry]{}, fmt.Errorf("decode history of %s: %w", itemID, err)
-		}
-		page.Items = append(page.Items, r.entry())
+	if out.Item == nil {
+		return nil, nil
 	}
-	page.NextCursor, err = encodeCursor(out.LastEvaluatedKey)
-	return page, err
+	r, err := decodeIdempotency(scope, out.Item)
+	if err != nil {
+		return nil, err
+	}
+	// TTL deletes expired records some time after expiry, not at once.
+	if r.ExpiresAt.Unix() < now.Unix() {
+		return nil, nil
+	}
+	return &r, nil
 }
 
 // txn collects the actions of one TransactWriteItems and the role of each,
@@ -249,15 +258,9 @@ type txn struct {
 	table string
 	items []types.TransactWriteItem
 	roles []string
-	err   error
 }
 
-func (t *txn) put(role string, record any, condition string, values map[string]types.AttributeValue) {
-	item, err := attributevalue.MarshalMap(record)
-	if err != nil {
-		t.err = errors.Join(t.err, fmt.Errorf("encode %s: %w", role, err))
-		return
-	}
+func (t *txn) put(role string, item attrMap, condition string, values attrMap) {
 	p := &types.Put{TableName: &t.table, Item: item, ExpressionAttributeValues: values}
 	if condition != "" {
 		p.ConditionExpression = &condition
@@ -266,8 +269,8 @@ func (t *txn) put(role string, record any, condition string, values map[string]t
 	t.roles = append(t.roles, role)
 }
 
-func (t *txn) delete(role, pk, sk, condition string, values map[string]types.AttributeValue) {
-	d := &types.Delete{TableName: &t.table, Key: stringKey(pk, sk), ExpressionAttributeValues: values}
+func (t *txn) delete(role string, k key, condition string, values attrMap) {
+	d := &types.Delete{TableName: &t.table, Key: k, ExpressionAttributeValues: values}
 	if condition != "" {
 		d.ConditionExpression = &condition
 	}
@@ -275,16 +278,25 @@ func (t *txn) delete(role, pk, sk, condition string, values map[string]types.Att
 	t.roles = append(t.roles, role)
 }
 
-func idempotencyNow() map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{":now": number(time.Now().Unix())}
-}
-
-func stringKey(pk, sk string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{"PK": str(pk), "SK": str(sk)}
-}
-
-func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
-
-func number(n int64) types.AttributeValue {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+// classify turns what a retry may cure — throttling, a server error, a
+// timeout, a dropped connection, after the SDK's own retries — into an
+// inventory.Unavailable error; anything else stays as it is.
+func classify(err error) error {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+			"InternalServerError", "ServiceUnavailable", "TransactionInProgressException":
+			return inventory.Unavailable(err)
+		}
+	}
+	var resp *awshttp.ResponseError
+	if errors.As(err, &resp) && resp.HTTPStatusCode() >= 500 {
+		return inventory.Unavailable(err)
+	}
+	var netErr net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) {
+		return inventory.Unavailable(err)
+	}
+	return err
 }

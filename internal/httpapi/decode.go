@@ -10,7 +10,9 @@ import (
 	"mime"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/depot-inventory/depot/internal/inventory"
 )
@@ -19,29 +21,49 @@ import (
 const MaxBodyBytes = 64 << 10
 
 // readBody reads the whole body, refusing more than MaxBodyBytes.
-func readBody(r *http.Request) ([]byte, *Problem) {
+func readBody(r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
-		return nil, problem(codeMalformedJSON, "the request body could not be read")
+		return nil, problem(inventory.KindInvalid, codeMalformedJSON, "the request body could not be read")
 	}
 	if len(body) > MaxBodyBytes {
-		return nil, problem(codeBodyTooLarge, fmt.Sprintf("the request body is over %d bytes", MaxBodyBytes))
+		return nil, problem(inventory.KindTooLarge, codeBodyTooLarge, fmt.Sprintf("the request body is over %d bytes", MaxBodyBytes))
 	}
 	return body, nil
 }
 
-// readJSONBody reads a body that must be JSON (or one of the extra media types).
-func readJSONBody(r *http.Request, extra ...string) ([]byte, *Problem) {
-	body, p := readBody(r)
-	if p == nil {
-		p = checkJSONContentType(r, extra...)
+// readJSON reads a body that must be a JSON object of the media type
+// application/json (or one of extra), with members among allowed.
+func readJSON(r *http.Request, allowed []string, extra ...string) (*object, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
 	}
-	return body, p
+	if err := checkJSONContentType(r, extra...); err != nil {
+		return nil, err
+	}
+	return decodeObject(body, allowed...)
+}
+
+// readOptionalJSON is readJSON for a body that may be absent: no body is an
+// empty object.
+func readOptionalJSON(r *http.Request, allowed []string) (*object, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(body) == 0 {
+		return &object{members: map[string]json.RawMessage{}}, nil
+	}
+	if err := checkJSONContentType(r); err != nil {
+		return nil, err
+	}
+	return decodeObject(body, allowed...)
 }
 
 // checkJSONContentType accepts application/json and the listed extra media
 // types (e.g. application/merge-patch+json).
-func checkJSONContentType(r *http.Request, extra ...string) *Problem {
+func checkJSONContentType(r *http.Request, extra ...string) error {
 	ct := r.Header.Get("Content-Type")
 	media, _, err := mime.ParseMediaType(ct)
 	if err == nil && (media == "application/json" || slices.Contains(extra, media)) {
@@ -49,9 +71,9 @@ func checkJSONContentType(r *http.Request, extra ...string) *Problem {
 	}
 	want := strings.Join(append([]string{"application/json"}, extra...), " or ")
 	if ct == "" {
-		return problem(codeUnsupportedMediaType, "the request has a body but no Content-Type; send "+want)
+		return problem(inventory.KindUnsupportedMediaType, codeUnsupportedMediaType, "the request has a body but no Content-Type; send "+want)
 	}
-	return problem(codeUnsupportedMediaType, fmt.Sprintf("Content-Type %q is not accepted; send %s", ct, want))
+	return problem(inventory.KindUnsupportedMediaType, codeUnsupportedMediaType, fmt.Sprintf("Content-Type %q is not accepted; send %s", ct, want))
 }
 
 // object is a decoded JSON object whose members are decoded one by one, so
@@ -62,23 +84,27 @@ type object struct {
 }
 
 // decodeObject parses body as one JSON object whose member names are all in
-// allowed.
-func decodeObject(body []byte, allowed ...string) (*object, *Problem) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
+// allowed. It is strict where encoding/json is lenient: the body must be
+// valid UTF-8 with no escaped lone surrogate (which encoding/json would turn
+// into U+FFFD), and no object in it may name a member twice (which
+// encoding/json would resolve by keeping the last).
+func decodeObject(body []byte, allowed ...string) (*object, error) {
+	if !utf8.Valid(body) {
+		return nil, problem(inventory.KindInvalid, codeMalformedJSON, "the request body is not valid UTF-8")
+	}
+	if err := checkJSONText(body); err != nil {
+		return nil, err
+	}
 	var members map[string]json.RawMessage
-	if err := dec.Decode(&members); err != nil {
+	if err := json.Unmarshal(body, &members); err != nil {
 		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) || bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
-			return nil, problem(codeInvalidType, "the request body must be a JSON object")
+		if errors.As(err, &typeErr) {
+			return nil, problem(inventory.KindInvalid, codeInvalidType, "the request body must be a JSON object")
 		}
-		return nil, problem(codeMalformedJSON, "the request body is not valid JSON: "+jsonErrorText(err))
+		return nil, problem(inventory.KindInvalid, codeMalformedJSON, "the request body is not valid JSON: "+jsonErrorText(err))
 	}
 	if members == nil {
-		return nil, problem(codeInvalidType, "the request body must be a JSON object")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, problem(codeMalformedJSON, "the request body has data after the JSON object")
+		return nil, problem(inventory.KindInvalid, codeInvalidType, "the request body must be a JSON object")
 	}
 	var unknown []inventory.FieldError
 	for _, name := range slices.Sorted(maps.Keys(members)) {
@@ -90,9 +116,119 @@ func decodeObject(body []byte, allowed ...string) (*object, *Problem) {
 		}
 	}
 	if len(unknown) > 0 {
-		return nil, problem(codeUnknownField, "the request body has fields this operation does not take", unknown...)
+		return nil, problem(inventory.KindInvalid, codeUnknownField, "the request body has fields this operation does not take", unknown...)
 	}
 	return &object{members: members}, nil
+}
+
+// checkJSONText walks the JSON text token by token: it must be one value,
+// with no duplicate member in any object and no lone surrogate in any
+// string.
+func checkJSONText(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	type frame struct {
+		object bool
+		names  map[string]bool
+		key    bool // the next token of this object is a member name (or its end)
+	}
+	var stack []*frame
+	values := 0
+	// done is called when a value ends: its object expects a name next.
+	done := func() error {
+		if len(stack) == 0 {
+			if values++; values > 1 {
+				return problem(inventory.KindInvalid, codeMalformedJSON, "the request body has data after the JSON value")
+			}
+			return nil
+		}
+		if top := stack[len(stack)-1]; top.object {
+			top.key = true
+		}
+		return nil
+	}
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return problem(inventory.KindInvalid, codeMalformedJSON, "the request body is not valid JSON: "+jsonErrorText(err))
+		}
+		if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].key {
+			top := stack[n-1]
+			if d, ok := tok.(json.Delim); ok && d == '}' {
+				stack = stack[:n-1]
+				if err := done(); err != nil {
+					return err
+				}
+				continue
+			}
+			name, _ := tok.(string) // the decoder yields only names here
+			if top.names[name] {
+				return problem(inventory.KindInvalid, codeMalformedJSON, fmt.Sprintf("the request body names member %q twice in one object", name))
+			}
+			top.names[name] = true
+			top.key = false
+			continue
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, &frame{object: true, names: map[string]bool{}, key: true})
+				continue
+			case '[':
+				stack = append(stack, &frame{})
+				continue
+			default: // ']'; an object's '}' comes where a name may
+				stack = stack[:len(stack)-1]
+			}
+		case string:
+			if strings.ContainsRune(t, utf8.RuneError) && hasLoneSurrogate(body) {
+				return problem(inventory.KindInvalid, codeMalformedJSON, "the request body has a string with a lone UTF-16 surrogate escape")
+			}
+		}
+		if err := done(); err != nil {
+			return err
+		}
+	}
+}
+
+// hasLoneSurrogate reports whether the JSON text escapes a UTF-16 surrogate
+// (\uD800-\uDFFF) that is not part of a high-low pair.
+func hasLoneSurrogate(body []byte) bool {
+	for i := 0; i+6 <= len(body); i++ {
+		if body[i] != '\\' {
+			continue
+		}
+		if body[i+1] != 'u' {
+			i++ // skip the escaped character
+			continue
+		}
+		r, ok := hex4(body[i+2 : i+6])
+		switch {
+		case !ok:
+		case r >= 0xD800 && r <= 0xDBFF:
+			if i+12 > len(body) || body[i+6] != '\\' || body[i+7] != 'u' {
+				return true
+			}
+			if lo, ok := hex4(body[i+8 : i+12]); !ok || lo < 0xDC00 || lo > 0xDFFF {
+				return true
+			}
+			i += 11
+			continue
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return true
+		}
+		i += 5
+	}
+	return false
+}
+
+func hex4(b []byte) (rune, bool) {
+	n, err := strconv.ParseUint(string(b), 16, 32)
+	return rune(n), err == nil
 }
 
 func jsonErrorText(err error) string {
@@ -140,26 +276,71 @@ func (o *object) str(name string, nullable bool) *string {
 	return &s
 }
 
-// integer returns the member as an int64; nil if absent or (when nullable) null.
+// integer returns the member as an int64; nil if absent or (when nullable)
+// null. As JSON Schema says, a number with a zero fraction is an integer:
+// 5.0 and 5e0 are 5.
 func (o *object) integer(name string, nullable bool) *int64 {
 	raw, ok := o.members[name]
 	if !ok || (nullable && o.isNull(name)) {
 		return nil
 	}
-	var n json.Number
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	// json.Number also takes a quoted number; a JSON string is not an integer.
-	if err := dec.Decode(&n); err != nil || bytes.HasPrefix(bytes.TrimSpace(raw), []byte(`"`)) {
+	text := string(bytes.TrimSpace(raw))
+	if text == "" || !(text[0] == '-' || (text[0] >= '0' && text[0] <= '9')) {
 		o.typeError(name, "an integer")
 		return nil
 	}
-	v, err := n.Int64()
-	if err != nil {
+	v, integral, inRange := jsonInteger(text)
+	switch {
+	case !integral:
+		o.typeError(name, "an integer")
+		return nil
+	case !inRange:
 		o.typeError(name, "an integer between -2^63 and 2^63-1")
 		return nil
 	}
 	return &v
+}
+
+// jsonInteger reads a JSON number exactly: whether it has no fractional
+// part, and if so whether it fits an int64, and its value. It never builds
+// a big number, whatever the exponent.
+func jsonInteger(num string) (v int64, integral, inRange bool) {
+	neg := strings.HasPrefix(num, "-")
+	num = strings.TrimPrefix(num, "-")
+	mant, exp := num, 0
+	if i := strings.IndexAny(num, "eE"); i >= 0 {
+		mant = num[:i]
+		e, err := strconv.Atoi(num[i+1:])
+		if err != nil { // an exponent too long for an int is out of any range
+			if strings.Trim(strings.ReplaceAll(mant, ".", ""), "0") == "" {
+				return 0, true, true
+			}
+			return 0, !strings.HasPrefix(num[i+1:], "-"), false
+		}
+		exp = e
+	}
+	intPart, frac, _ := strings.Cut(mant, ".")
+	digits := strings.TrimLeft(intPart+frac, "0")
+	point := len(intPart) - (len(intPart+frac) - len(digits)) + exp // digits before the decimal point
+	digits = strings.TrimRight(digits, "0")
+	if digits == "" {
+		return 0, true, true
+	}
+	if point < len(digits) {
+		return 0, false, false
+	}
+	if point > 19 {
+		return 0, true, false
+	}
+	text := digits + strings.Repeat("0", point-len(digits))
+	if neg {
+		text = "-" + text
+	}
+	n, err := strconv.ParseInt(text, 10, 64)
+	if err != nil {
+		return 0, true, false
+	}
+	return n, true, true
 }
 
 // strings returns the member as a list of strings; nil if absent.
@@ -180,9 +361,9 @@ func (o *object) strings(name string) *[]string {
 }
 
 // err returns the type errors found, if any.
-func (o *object) err() *Problem {
+func (o *object) err() error {
 	if len(o.fields) == 0 {
 		return nil
 	}
-	return problem(codeInvalidType, "fields of the request body have the wrong type", o.fields...)
+	return problem(inventory.KindInvalid, codeInvalidType, "fields of the request body have the wrong type", o.fields...)
 }

@@ -1,74 +1,55 @@
 // Package httpapi is Depot's HTTP API: one net/http handler per operation,
-// each served by its own Lambda function through API Gateway.
+// each served by its own Lambda function through API Gateway. A handler
+// decodes the request, calls one use case and encodes its result; errors
+// become RFC 9457 problems, their status decided by kind in one place.
 package httpapi
 
 import (
-	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 
-	"github.com/depot-inventory/depot/internal/dynamo"
+	"github.com/depot-inventory/depot/internal/callstats"
 	"github.com/depot-inventory/depot/internal/inventory"
+	"github.com/depot-inventory/depot/internal/usecase"
 )
-
-// Store is what the handlers need of storage.
-type Store interface {
-	GetItem(ctx context.Context, id string) (inventory.Item, error)
-	SaveItem(ctx context.Context, old *inventory.Item, next inventory.Item, entry *inventory.LedgerEntry, idem *dynamo.IdempotencyRecord) error
-	ListItems(ctx context.Context, limit int, cursor string) (dynamo.Page[inventory.Item], error)
-	ListDeletedItems(ctx context.Context, limit int, cursor string) (dynamo.Page[inventory.Item], error)
-	ListHistory(ctx context.Context, itemID string, limit int, cursor string) (dynamo.Page[inventory.LedgerEntry], error)
-	GetIdempotency(ctx context.Context, scope string, now time.Time) (*dynamo.IdempotencyRecord, error)
-	StartImageUpload(ctx context.Context, old inventory.Item, img inventory.Image, idem *dynamo.IdempotencyRecord) error
-}
 
 // Deps are the handlers' dependencies.
 type Deps struct {
-	Store   Store
-	Media   Media
+	Service *usecase.Service
 	Logger  *slog.Logger
 	OpenAPI []byte
-	// RolesClaim names the JWT claim holding the caller's roles;
-	// empty means DefaultRolesClaim.
+	// RolesClaim names the JWT claim holding the caller's roles; empty
+	// means DefaultRolesClaim.
 	RolesClaim string
-	Now        func() time.Time // nil means time.Now
 }
 
 type api struct {
 	Deps
 }
 
-// operation handles one request and returns the whole response.
-type operation func(*api, *http.Request) response
-
-var operations = map[string]operation{
-	"Health":            (*api).health,
-	"GetOpenAPI":        (*api).openAPI,
-	"CreateItem":        (*api).createItem,
-	"ListItems":         (*api).listItems,
-	"GetItem":           (*api).getItem,
-	"UpdateItem":        (*api).updateItem,
-	"DeleteItem":        (*api).deleteItem,
-	"ListDeletedItems":  (*api).listDeletedItems,
-	"RestoreItem":       (*api).restoreItem,
-	"ListItemHistory":   (*api).listItemHistory,
-	"CreateImageUpload": (*api).createImageUpload,
+// reply is a successful response: a JSON body (or raw bytes) with headers.
+type reply struct {
+	status int
+	header http.Header
+	body   any    // encoded as JSON when raw is nil
+	raw    []byte // sent as it is, with header's Content-Type
 }
+
+func jsonReply(status int, body any) reply { return reply{status: status, header: http.Header{}, body: body} }
 
 // NewHandler returns the http.Handler of the named function: its one route,
 // behind the route's role check, with request logging, call counting and
 // panic recovery around it.
 func NewHandler(function string, deps Deps) (http.Handler, error) {
 	route, ok := RouteFor(function)
-	op, hasOp := operations[function]
-	if !ok || !hasOp {
+	if !ok || route.handle == nil {
 		return nil, fmt.Errorf("httpapi: no operation for function %q", function)
-	}
-	if deps.Now == nil {
-		deps.Now = time.Now
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
@@ -76,44 +57,150 @@ func NewHandler(function string, deps Deps) (http.Handler, error) {
 	if deps.RolesClaim == "" {
 		deps.RolesClaim = DefaultRolesClaim
 	}
+	if deps.Service == nil {
+		deps.Service = &usecase.Service{}
+	}
 	a := &api{Deps: deps}
-	mux := http.NewServeMux()
-	mux.HandleFunc(route.Method+" "+route.Path, func(w http.ResponseWriter, r *http.Request) {
-		op(a, r).write(w)
+	pattern := strings.Split(route.Path, "/")
+	serve := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		params, ok := match(pattern, r.URL.Path)
+		if !ok || r.Method != route.Method {
+			a.fail(w, r, problem(inventory.KindNotFound, codeRouteNotFound, fmt.Sprintf("no route %s %s", r.Method, r.URL.Path)))
+			return
+		}
+		for name, v := range params {
+			r.SetPathValue(name, v)
+		}
+		if err := checkQuery(r.URL.Query(), route.Query); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		rep, err := route.handle(a, r)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		rep.write(w)
 	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		problem(codeRouteNotFound, fmt.Sprintf("no route %s %s", r.Method, r.URL.Path)).response().write(w)
-	})
-	return a.logged(route, authorized(route, deps.RolesClaim, mux)), nil
+	return a.logged(route, authorized(route, deps.RolesClaim, serve)), nil
+}
+
+// match matches a request path against a route's segments exactly: no
+// cleaning, so "/items/.." is the item "..", which does not exist, never a
+// redirect. Every parameter must be a non-empty segment.
+func match(pattern []string, path string) (map[string]string, bool) {
+	segs := strings.Split(path, "/")
+	if len(segs) != len(pattern) {
+		return nil, false
+	}
+	params := map[string]string{}
+	for i, p := range pattern {
+		if name, ok := strings.CutPrefix(p, "{"); ok && strings.HasSuffix(p, "}") {
+			if segs[i] == "" {
+				return nil, false
+			}
+			params[strings.TrimSuffix(name, "}")] = segs[i]
+		} else if p != segs[i] {
+			return nil, false
+		}
+	}
+	return params, true
+}
+
+// checkQuery refuses query parameters the route does not take, and any
+// parameter given twice.
+func checkQuery(q url.Values, allowed []string) error {
+	var fields []inventory.FieldError
+	for name, vs := range q {
+		switch {
+		case !slices.Contains(allowed, name):
+			want := "none"
+			if len(allowed) > 0 {
+				want = strings.Join(allowed, ", ")
+			}
+			fields = append(fields, inventory.FieldError{Field: name, Code: "unknown_parameter",
+				Message: fmt.Sprintf("unknown query parameter %q; this operation takes: %s", name, want)})
+		case len(vs) > 1:
+			fields = append(fields, inventory.FieldError{Field: name, Code: "repeated",
+				Message: fmt.Sprintf("query parameter %q is given %d times; give it once", name, len(vs))})
+		}
+	}
+	if len(fields) > 0 {
+		return problem(inventory.KindInvalid, inventory.CodeInvalidParameter, "the request has query parameters this operation does not take", fields...)
+	}
+	return nil
+}
+
+// fail answers err as a problem; internal errors are logged with the
+// request id the answer shows.
+func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
+	id := requestID(r.Context())
+	p, internal := problemOf(err, id)
+	if internal {
+		a.Logger.ErrorContext(r.Context(), "request failed", "requestId", id, "error", err.Error())
+	} else if p.Status == http.StatusServiceUnavailable {
+		a.Logger.WarnContext(r.Context(), "dependency unavailable", "requestId", id, "error", err.Error())
+	}
+	p.write(w)
+}
+
+func (rep reply) write(w http.ResponseWriter) {
+	body := rep.raw
+	if body == nil && rep.body != nil {
+		var err error
+		if body, err = json.Marshal(rep.body); err != nil {
+			p, _ := problemOf(fmt.Errorf("encode response: %w", err), "")
+			p.write(w)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+	}
+	for k, vs := range rep.header {
+		w.Header()[k] = vs
+	}
+	w.WriteHeader(rep.status)
+	_, _ = w.Write(body)
 }
 
 // logged writes one JSON log line per request and turns panics into 500s.
 func (a *api) logged(route Route, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ctx, calls := dynamo.WithCallCounter(r.Context())
+		ctx, stats := callstats.With(r.Context())
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
 				a.Logger.Error("panic", "requestId", requestID(ctx), "panic", fmt.Sprint(p))
 				if rec.status == 0 {
-					problem(codeInternal, "internal error; request id "+requestID(ctx)).response().write(rec)
+					pr, _ := problemOf(fmt.Errorf("panic: %v", p), requestID(ctx))
+					pr.write(rec)
 				}
 			}
-			a.Logger.LogAttrs(ctx, slog.LevelInfo, "request",
+			attrs := []slog.Attr{
 				slog.String("requestId", requestID(ctx)),
 				slog.String("route", route.RouteKey()),
 				slog.String("function", route.Function),
 				slog.Int("status", rec.status),
-				slog.Float64("durationMs", float64(time.Since(start).Microseconds())/1000),
-				slog.Int("ddbCalls", calls.Total()),
-				slog.Float64("ddbMs", float64(calls.Elapsed().Microseconds())/1000),
-				slog.Group("ddbOps", calls.Attrs()...), // omitted when none
-			)
+				slog.Float64("durationMs", ms(time.Since(start))),
+				slog.Int("ddbCalls", stats.Total("DynamoDB")),
+				slog.Float64("ddbMs", ms(stats.Elapsed("DynamoDB"))),
+			}
+			if ops := stats.Calls("DynamoDB"); len(ops) > 0 {
+				attrs = append(attrs, slog.Any("ddbOps", ops))
+			}
+			if ops := stats.Calls("S3"); len(ops) > 0 {
+				attrs = append(attrs, slog.Any("s3Ops", ops), slog.Float64("s3Ms", ms(stats.Elapsed("S3"))))
+			}
+			if grants := stats.Actions(); len(grants) > 0 {
+				attrs = append(attrs, slog.Any("grants", grants))
+			}
+			a.Logger.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 		}()
 		next.ServeHTTP(rec, r.WithContext(ctx))
 	})
 }
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 type statusRecorder struct {
 	http.ResponseWriter
@@ -125,22 +212,4 @@ func (s *statusRecorder) WriteHeader(code int) {
 		s.status = code
 	}
 	s.ResponseWriter.WriteHeader(code)
-}
-
-// failure turns an error from below into a response: domain errors keep
-// their code; anything else is logged and answered 500 without details.
-func (a *api) failure(r *http.Request, err error) response {
-	if errors.Is(err, dynamo.ErrIdempotencyRace) {
-		return problem(codeIdempotencyInProgress, "a request with this Idempotency-Key is in progress; retry").response()
-	}
-	var p *Problem
-	if errors.As(err, &p) {
-		return p.response()
-	}
-	var de *inventory.Error
-	if errors.As(err, &de) {
-		return problem(string(de.Code), de.Message, de.Fields...).response()
-	}
-	a.Logger.ErrorContext(r.Context(), "request failed", "requestId", requestID(r.Context()), "error", err.Error())
-	return problem(codeInternal, "internal error; request id "+requestID(r.Context())).response()
 }

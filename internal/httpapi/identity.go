@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+
+	"github.com/depot-inventory/depot/internal/inventory"
 )
 
 // DefaultRolesClaim is the claim that carries a Cognito user's groups.
@@ -72,12 +74,16 @@ func authorized(route Route, rolesClaim string, next http.Handler) http.Handler 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := callerFrom(r.Context(), rolesClaim)
 		if route.Role != RolePublic {
-			if !c.Authenticated {
-				problem(codeUnauthorized, "this operation needs a valid bearer token").response().write(w)
-				return
+			var err error
+			switch {
+			case !c.Authenticated:
+				err = problem(inventory.KindUnauthenticated, codeUnauthorized, "this operation needs a valid bearer token")
+			case !c.Has(route.Role):
+				err = problem(inventory.KindForbidden, codeForbidden, "this operation needs the "+string(route.Role)+" role")
 			}
-			if !c.Has(route.Role) {
-				problem(codeForbidden, "this operation needs the "+string(route.Role)+" role").response().write(w)
+			if err != nil {
+				p, _ := problemOf(err, requestID(r.Context()))
+				p.write(w)
 				return
 			}
 		}

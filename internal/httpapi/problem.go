@@ -2,56 +2,46 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/depot-inventory/depot/internal/inventory"
 )
 
-// Error codes of the HTTP layer; the domain's codes live in package inventory.
+// Codes of the HTTP layer; the domain's and the use cases' codes are in
+// package inventory. Both are a contract: an existing code never changes.
 const (
-	codeMalformedJSON         = "malformed_json"
-	codeUnknownField          = "unknown_field"
-	codeInvalidType           = "invalid_type"
-	codeInvalidCursor         = "invalid_cursor"
-	codeInvalidParameter      = "invalid_parameter"
-	codeInvalidHeader         = "invalid_header"
-	codeUnauthorized          = "unauthorized"
-	codeForbidden             = "forbidden"
-	codeRouteNotFound         = "route_not_found"
-	codeMethodNotAllowed      = "method_not_allowed"
-	codeBodyTooLarge          = "body_too_large"
-	codeUnsupportedMediaType  = "unsupported_media_type"
-	codeIdempotencyKeyReused  = "idempotency_key_reused"
-	codeIdempotencyInProgress = "idempotency_in_progress"
-	codeInternal              = "internal_error"
+	codeMalformedJSON        = "malformed_json"
+	codeUnknownField         = "unknown_field"
+	codeInvalidType          = "invalid_type"
+	codeInvalidHeader        = "invalid_header"
+	codeUnauthorized         = "unauthorized"
+	codeForbidden            = "forbidden"
+	codeRouteNotFound        = "route_not_found"
+	codeBodyTooLarge         = "body_too_large"
+	codeUnsupportedMediaType = "unsupported_media_type"
 )
 
-// statusOf maps every error code to its HTTP status.
-var statusOf = map[string]int{
-	codeMalformedJSON:                        http.StatusBadRequest,
-	codeUnknownField:                         http.StatusBadRequest,
-	codeInvalidType:                          http.StatusBadRequest,
-	codeInvalidCursor:                        http.StatusBadRequest,
-	codeInvalidParameter:                     http.StatusBadRequest,
-	codeInvalidHeader:                        http.StatusBadRequest,
-	string(inventory.CodeValidationFailed):   http.StatusBadRequest,
-	codeUnauthorized:                         http.StatusUnauthorized,
-	codeForbidden:                            http.StatusForbidden,
-	string(inventory.CodeItemNotFound):       http.StatusNotFound,
-	string(inventory.CodeItemDeleted):        http.StatusNotFound,
-	string(inventory.CodeItemNotDeleted):     http.StatusNotFound,
-	codeRouteNotFound:                        http.StatusNotFound,
-	codeMethodNotAllowed:                     http.StatusMethodNotAllowed,
-	string(inventory.CodeSKUConflict):        http.StatusConflict,
-	string(inventory.CodeVersionConflict):    http.StatusConflict,
-	codeIdempotencyInProgress:                http.StatusConflict,
-	string(inventory.CodePreconditionFailed): http.StatusPreconditionFailed,
-	codeBodyTooLarge:                         http.StatusRequestEntityTooLarge,
-	codeUnsupportedMediaType:                 http.StatusUnsupportedMediaType,
-	codeIdempotencyKeyReused:                 http.StatusUnprocessableEntity,
-	codeInternal:                             http.StatusInternalServerError,
+// statusOf is the HTTP status of each kind of error: the one place that
+// decides an error's status.
+var statusOf = map[inventory.Kind]int{
+	inventory.KindInternal:             http.StatusInternalServerError,
+	inventory.KindInvalid:              http.StatusBadRequest,
+	inventory.KindUnauthenticated:      http.StatusUnauthorized,
+	inventory.KindForbidden:            http.StatusForbidden,
+	inventory.KindNotFound:             http.StatusNotFound,
+	inventory.KindConflict:             http.StatusConflict,
+	inventory.KindPrecondition:         http.StatusPreconditionFailed,
+	inventory.KindUnprocessable:        http.StatusUnprocessableEntity,
+	inventory.KindTooLarge:             http.StatusRequestEntityTooLarge,
+	inventory.KindUnsupportedMediaType: http.StatusUnsupportedMediaType,
+	inventory.KindUnavailable:          http.StatusServiceUnavailable,
 }
+
+// retryAfterSeconds is the Retry-After of a 503: long enough for throttling
+// to ease, short enough for a person waiting.
+const retryAfterSeconds = "2"
 
 // problemTypeBase prefixes each code to make the RFC 9457 "type" URI.
 const problemTypeBase = "https://depot.example/problems/"
@@ -66,21 +56,29 @@ type Problem struct {
 	Errors []inventory.FieldError `json:"errors,omitempty"`
 }
 
-func (p *Problem) Error() string { return p.Code + ": " + p.Detail }
+// problem returns an error of the HTTP layer with a kind and code.
+func problem(kind inventory.Kind, code, detail string, fields ...inventory.FieldError) error {
+	return &inventory.Error{Kind: kind, Code: code, Message: detail, Fields: fields}
+}
 
-func problem(code, detail string, fields ...inventory.FieldError) *Problem {
-	status, ok := statusOf[code]
+// problemOf turns any error into its problem details. An error that is not
+// an *inventory.Error, or an internal one, shows no details: the caller
+// logs it (internal reports whether to).
+func problemOf(err error, requestID string) (p Problem, internal bool) {
+	var e *inventory.Error
+	if !errors.As(err, &e) || e.Kind == inventory.KindInternal {
+		e = &inventory.Error{Kind: inventory.KindInternal, Code: inventory.CodeInternal,
+			Message: "internal error; request id " + requestID}
+		internal = true
+	}
+	status, ok := statusOf[e.Kind]
 	if !ok {
 		status = http.StatusInternalServerError
 	}
-	return &Problem{
-		Type:   problemTypeBase + code,
-		Title:  titleOf(code),
-		Status: status,
-		Detail: detail,
-		Code:   code,
-		Errors: fields,
-	}
+	return Problem{
+		Type: problemTypeBase + e.Code, Title: titleOf(e.Code), Status: status,
+		Detail: e.Message, Code: e.Code, Errors: e.Fields,
+	}, internal
 }
 
 func titleOf(code string) string {
@@ -88,37 +86,13 @@ func titleOf(code string) string {
 	return strings.ToUpper(t[:1]) + t[1:]
 }
 
-func (p *Problem) response() response {
-	body, _ := json.Marshal(p)
-	return response{
-		status: p.Status,
-		header: http.Header{"Content-Type": {"application/problem+json"}},
-		body:   body,
-		code:   p.Code,
+// write sends the problem.
+func (p Problem) write(w http.ResponseWriter) {
+	body, _ := json.Marshal(p) // a Problem always encodes
+	w.Header().Set("Content-Type", "application/problem+json")
+	if p.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfterSeconds)
 	}
-}
-
-// response is a complete HTTP response, kept whole so that it can be stored
-// for idempotent replay.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-	code   string // the problem code of an error response
-}
-
-func jsonResponse(status int, v any) response {
-	body, err := json.Marshal(v)
-	if err != nil {
-		return problem(codeInternal, "could not encode the response").response()
-	}
-	return response{status: status, header: http.Header{"Content-Type": {"application/json"}}, body: body}
-}
-
-func (r response) write(w http.ResponseWriter) {
-	for k, vs := range r.header {
-		w.Header()[k] = vs
-	}
-	w.WriteHeader(r.status)
-	_, _ = w.Write(r.body)
+	w.WriteHeader(p.Status)
+	_, _ = w.Write(body)
 }

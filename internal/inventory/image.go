@@ -1,6 +1,11 @@
 package inventory
 
-import "slices"
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
 
 // Image states.
 const (
@@ -9,12 +14,23 @@ const (
 	ImageFailed  = "failed"
 )
 
+// ImageContentTypes are the media types an image upload may have.
+var ImageContentTypes = []string{"image/jpeg", "image/png", "image/webp", "image/gif"}
+
+// ThumbnailSizes are the bounding boxes, in pixels, of every image's
+// thumbnails; ThumbnailExts the file extensions a thumbnail may have.
+var (
+	ThumbnailSizes = []int{160, 640}
+	ThumbnailExts  = []string{"jpg", "png"}
+)
+
 // Image is an item's photo: the latest upload asked for, and once processed
 // its dimensions and stored objects.
 type Image struct {
 	Status      string
 	UploadID    string
 	ContentType string
+	RequestedBy string // who asked for the upload
 	Width       int
 	Height      int
 	Bytes       int64
@@ -47,19 +63,141 @@ func (im *Image) Keys() []string {
 	return keys
 }
 
-// PendingImage is the image of an item after a new upload is asked for: the
-// objects of the last ready image are kept until the new one replaces them.
-func PendingImage(current *Image, uploadID, contentType string) Image {
-	next := Image{Status: ImagePending, UploadID: uploadID, ContentType: contentType}
-	if current != nil {
-		if keys := current.Keys(); keys != nil {
-			next.Replaces = keys
+// StartUpload returns the change that makes uploadID, asked for by actor,
+// the item's pending image. The objects of the last ready image are kept
+// until the new one replaces them.
+func StartUpload(old Item, uploadID, contentType, actor string, now time.Time) ItemChange {
+	now = instant(now)
+	next := old
+	img := Image{Status: ImagePending, UploadID: uploadID, ContentType: contentType, RequestedBy: actor}
+	if cur := old.Image; cur != nil {
+		if keys := cur.Keys(); keys != nil {
+			img.Replaces = keys
 		} else {
-			next.Replaces = slices.Clone(current.Replaces)
+			img.Replaces = slices.Clone(cur.Replaces)
 		}
 	}
-	return next
+	next.Image = &img
+	touch(&next, old, actor, now)
+	a := newActivity(old.ID, ActivityUpdated, actor, now)
+	a.UploadID = uploadID
+	a.Changes = []FieldChange{{Field: "image", From: imageSummary(old.Image), To: imageSummary(&img)}}
+	return ItemChange{Old: &old, Next: next, Activity: []Activity{a}}
 }
 
-// ImageContentTypes are the media types an image upload may have.
-var ImageContentTypes = []string{"image/jpeg", "image/png", "image/webp", "image/gif"}
+func imageSummary(im *Image) []byte {
+	if im == nil {
+		return jsonValue(nil)
+	}
+	return jsonValue(map[string]string{"status": im.Status, "uploadId": im.UploadID})
+}
+
+// FinishUpload returns the change that records the outcome of processing
+// the pending upload of old: img, ready or failed. It is stamped by the
+// uploader, who asked for the upload.
+func FinishUpload(old Item, img Image, now time.Time) ItemChange {
+	now = instant(now)
+	next := old
+	img.RequestedBy = old.Image.RequestedBy
+	next.Image = &img
+	actor := img.RequestedBy
+	touch(&next, old, actor, now)
+	typ := ActivityImageReady
+	if img.Status == ImageFailed {
+		typ = ActivityImageFailed
+	}
+	a := newActivity(old.ID, typ, actor, now)
+	a.UploadID, a.ImageReason = img.UploadID, img.Reason
+	return ItemChange{Old: &old, Next: next, Activity: []Activity{a}}
+}
+
+// Upload is what a client needs to send a photo straight to object storage.
+type Upload struct {
+	ID           string
+	Form         UploadForm
+	MaxBytes     int64
+	ContentTypes []string
+}
+
+// UploadForm is a presigned HTML form POST: send every field, then the file
+// last, as multipart/form-data to URL, before ExpiresAt.
+type UploadForm struct {
+	URL       string
+	Fields    map[string]string
+	ExpiresAt time.Time
+}
+
+// ProcessedImage is a checked upload and its thumbnails.
+type ProcessedImage struct {
+	ContentType string // of the original, as its bytes say
+	Width       int
+	Height      int
+	Thumbnails  []Rendition
+}
+
+// Rendition is one thumbnail made of an image.
+type Rendition struct {
+	Size        int // bounding box, px
+	Width       int
+	Height      int
+	ContentType string
+	Ext         string // jpg or png
+	Data        []byte
+}
+
+// RejectedImageError is a file that is not an image Depot accepts; retrying
+// will not change that.
+type RejectedImageError struct{ Reason string }
+
+func (e *RejectedImageError) Error() string { return "image rejected: " + e.Reason }
+
+// Object keys of images:
+//
+//	uploads/{itemId}/{uploadId}                    what a client uploaded (triggers processing)
+//	thumbnails/{itemId}/{uploadId}/original        the checked original, kept once processed
+//	thumbnails/{itemId}/{uploadId}/{size}.{ext}    thumbnails (ext jpg or png)
+const (
+	UploadPrefix    = "uploads/"
+	ThumbnailPrefix = "thumbnails/"
+)
+
+// UploadKey is the key a client uploads an image to.
+func UploadKey(itemID, uploadID string) string {
+	return UploadPrefix + itemID + "/" + uploadID
+}
+
+// OriginalKey is the key of a processed upload's original.
+func OriginalKey(itemID, uploadID string) string {
+	return ThumbnailPrefix + itemID + "/" + uploadID + "/original"
+}
+
+// ThumbnailKey is the key of one thumbnail of an upload, e.g.
+// thumbnails/{itemId}/{uploadId}/160.jpg.
+func ThumbnailKey(itemID, uploadID string, size int, ext string) string {
+	return ThumbnailPrefix + itemID + "/" + uploadID + "/" + strconv.Itoa(size) + "." + ext
+}
+
+// ProcessedKeys are every key processing an upload may write.
+func ProcessedKeys(itemID, uploadID string) []string {
+	keys := []string{OriginalKey(itemID, uploadID)}
+	for _, size := range ThumbnailSizes {
+		for _, ext := range ThumbnailExts {
+			keys = append(keys, ThumbnailKey(itemID, uploadID, size, ext))
+		}
+	}
+	return keys
+}
+
+// ParseUploadKey splits an upload key into its item and upload ids; ok is
+// false for any other key.
+func ParseUploadKey(key string) (itemID, uploadID string, ok bool) {
+	rest, found := strings.CutPrefix(key, UploadPrefix)
+	if !found {
+		return "", "", false
+	}
+	itemID, uploadID, found = strings.Cut(rest, "/")
+	if !found || itemID == "" || uploadID == "" || strings.Contains(uploadID, "/") {
+		return "", "", false
+	}
+	return itemID, uploadID, true
+}

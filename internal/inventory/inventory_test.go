@@ -1,9 +1,13 @@
 package inventory
 
 import (
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -56,7 +60,7 @@ func fieldsOf(err error) []string {
 		return nil
 	}
 	e := err.(*Error)
-	if e.Code != CodeValidationFailed {
+	if e.Code != CodeValidationFailed || e.Kind != KindInvalid {
 		panic(e.Code)
 	}
 	var out []string
@@ -68,40 +72,249 @@ func fieldsOf(err error) []string {
 
 func TestApplyPatch(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	old, _ := NewItem(CreateInput{SKU: "A", Name: "W", Quantity: 5, Tags: []string{"x"}, ReorderPoint: ptr[int64](2)}, "alice", t0)
+	created := NewItem(CreateInput{SKU: "A", Name: "W", Quantity: 5, Tags: []string{"x"}, ReorderPoint: ptr[int64](2)}, "alice", t0)
+	old := created.Next
 
-	next, entry, changed := ApplyPatch(old, Patch{Quantity: ptr[int64](3)}, "bob", t0.Add(time.Hour))
-	if !changed || next.Quantity != 3 || next.Version != 2 || next.UpdatedBy != "bob" || next.CreatedBy != "alice" {
+	c, ok := ApplyPatch(old, Patch{Quantity: ptr[int64](3), Name: ptr("Widget")}, "bob", t0.Add(time.Hour))
+	next := c.Next
+	if !ok || next.Quantity != 3 || next.Name != "Widget" || next.Version != 2 || next.UpdatedBy != "bob" || next.CreatedBy != "alice" {
 		t.Fatalf("next = %+v", next)
 	}
-	if entry == nil || entry.Delta != -2 || entry.QuantityAfter != 3 || entry.Actor != "bob" || entry.Reason != ReasonQuantitySet {
-		t.Fatalf("entry = %+v", entry)
+	if c.Old == nil || c.Old.Version != 1 {
+		t.Fatalf("change does not name the item as read: %+v", c.Old)
+	}
+	if len(c.Ledger) != 1 || c.Ledger[0].Delta != -2 || c.Ledger[0].QuantityAfter != 3 || c.Ledger[0].Actor != "bob" || c.Ledger[0].Reason != ReasonQuantitySet {
+		t.Fatalf("ledger = %+v", c.Ledger)
+	}
+	if len(c.Activity) != 2 {
+		t.Fatalf("activity = %+v", c.Activity)
+	}
+	upd, stock := c.Activity[0], c.Activity[1]
+	if upd.Type != ActivityUpdated || len(upd.Changes) != 1 || upd.Changes[0].Field != "name" ||
+		string(upd.Changes[0].From) != `"W"` || string(upd.Changes[0].To) != `"Widget"` {
+		t.Errorf("updated = %+v", upd)
+	}
+	if stock.Type != ActivityStockChanged || stock.LedgerID != c.Ledger[0].ID || stock.Delta != -2 || stock.Reason != ReasonQuantitySet || stock.LocationID != DefaultLocation {
+		t.Errorf("stock_changed = %+v", stock)
 	}
 
-	same, entry, changed := ApplyPatch(old, Patch{Quantity: ptr[int64](5), Tags: &[]string{"x"}}, "bob", t0)
-	if changed || entry != nil || same.Version != 1 {
-		t.Fatalf("no-op patch changed the item: %+v", same)
+	if _, ok := ApplyPatch(old, Patch{Quantity: ptr[int64](5), Tags: &[]string{"x"}}, "bob", t0); ok {
+		t.Fatal("a patch that changes nothing is a change")
 	}
 
-	cleared, entry, changed := ApplyPatch(old, Patch{ReorderPointSet: true}, "bob", t0)
-	if !changed || cleared.ReorderPoint != nil || entry != nil {
-		t.Fatalf("clearing reorderPoint: %+v %+v", cleared, entry)
+	cleared, ok := ApplyPatch(old, Patch{ReorderPointSet: true}, "bob", t0)
+	if !ok || cleared.Next.ReorderPoint != nil || len(cleared.Ledger) != 0 {
+		t.Fatalf("clearing reorderPoint: %+v", cleared)
+	}
+	if ch := cleared.Activity[0].Changes[0]; ch.Field != "reorderPoint" || string(ch.From) != "2" || string(ch.To) != "null" {
+		t.Errorf("reorderPoint change = %+v", ch)
 	}
 	if old.ReorderPoint == nil || *old.ReorderPoint != 2 {
 		t.Fatal("ApplyPatch changed its input")
+	}
+	tags, _ := ApplyPatch(old, Patch{Tags: &[]string{"x", "y"}}, "bob", t0)
+	if ch := tags.Activity[0].Changes[0]; ch.Field != "tags" || string(ch.From) != `["x"]` || string(ch.To) != `["x","y"]` {
+		t.Errorf("tags change = %+v", ch)
+	}
+}
+
+func TestNewItemRecordsItsOpening(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 600_700_800, time.UTC)
+	c := NewItem(CreateInput{SKU: "A", Name: "W", Quantity: 4}, "alice", t0)
+	if c.Old != nil || c.Next.Version != 1 || !c.Next.CreatedAt.Equal(t0.Truncate(time.Millisecond)) || c.Next.Tags == nil {
+		t.Fatalf("item = %+v", c.Next)
+	}
+	if len(c.Ledger) != 1 || c.Ledger[0].Reason != ReasonItemCreated || c.Ledger[0].QuantityAfter != 4 {
+		t.Fatalf("ledger = %+v", c.Ledger)
+	}
+	if len(c.Activity) != 2 || c.Activity[0].Type != ActivityCreated || c.Activity[1].Type != ActivityStockChanged ||
+		c.Activity[1].LedgerID != c.Ledger[0].ID || c.Activity[0].ID >= c.Activity[1].ID {
+		t.Fatalf("activity = %+v", c.Activity)
 	}
 }
 
 func TestDeleteRestore(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	it, _ := NewItem(CreateInput{SKU: "A", Name: "W"}, "alice", t0)
+	it := NewItem(CreateInput{SKU: "A", Name: "W"}, "alice", t0).Next
 	del := Delete(it, "bob", "broken", t0.Add(time.Minute))
-	if del.Deleted == nil || del.Deleted.By != "bob" || del.Deleted.Comment != "broken" || del.Version != 2 {
-		t.Fatalf("deleted = %+v", del)
+	if d := del.Next.Deleted; d == nil || d.By != "bob" || d.Comment != "broken" || del.Next.Version != 2 {
+		t.Fatalf("deleted = %+v", del.Next)
 	}
-	back := Restore(del, "carol", t0.Add(2*time.Minute))
-	if back.Deleted != nil || back.Version != 3 || back.UpdatedBy != "carol" || back.SKU != "A" {
-		t.Fatalf("restored = %+v", back)
+	if a := del.Activity; len(a) != 1 || a[0].Type != ActivityDeleted || a[0].Comment != "broken" || a[0].Actor != "bob" {
+		t.Fatalf("activity = %+v", a)
+	}
+	back := Restore(del.Next, "carol", t0.Add(2*time.Minute))
+	if back.Next.Deleted != nil || back.Next.Version != 3 || back.Next.UpdatedBy != "carol" || back.Next.SKU != "A" {
+		t.Fatalf("restored = %+v", back.Next)
+	}
+	if a := back.Activity; len(a) != 1 || a[0].Type != ActivityRestored {
+		t.Fatalf("activity = %+v", a)
+	}
+}
+
+func TestUploadStartAndFinish(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	it := NewItem(CreateInput{SKU: "A", Name: "W"}, "alice", t0).Next
+	ready := &Image{Status: ImageReady, UploadID: "U0", Original: "o0", Thumbnails: []Thumbnail{{Key: "t0"}}}
+	it.Image = ready
+	start := StartUpload(it, "U1", "image/png", "bob", t0.Add(time.Minute))
+	im := start.Next.Image
+	if im.Status != ImagePending || im.UploadID != "U1" || im.RequestedBy != "bob" || !slices.Equal(im.Replaces, []string{"o0", "t0"}) {
+		t.Fatalf("pending image = %+v", im)
+	}
+	if start.Next.Version != 2 || start.Next.UpdatedBy != "bob" {
+		t.Fatalf("item = %+v", start.Next)
+	}
+	if ch := start.Activity[0].Changes[0]; start.Activity[0].Type != ActivityUpdated || ch.Field != "image" ||
+		string(ch.From) != `{"status":"ready","uploadId":"U0"}` || string(ch.To) != `{"status":"pending","uploadId":"U1"}` {
+		t.Fatalf("activity = %+v", start.Activity)
+	}
+	// A second upload asked before the first is processed keeps what the
+	// last ready image left to replace.
+	again := StartUpload(start.Next, "U2", "image/jpeg", "carol", t0.Add(2*time.Minute))
+	if !slices.Equal(again.Next.Image.Replaces, []string{"o0", "t0"}) {
+		t.Fatalf("replaces = %v", again.Next.Image.Replaces)
+	}
+	done := FinishUpload(again.Next, Image{Status: ImageFailed, UploadID: "U2", Reason: "not an image"}, t0.Add(3*time.Minute))
+	if done.Next.UpdatedBy != "carol" || done.Next.Version != 4 || done.Next.Image.RequestedBy != "carol" {
+		t.Fatalf("finished = %+v", done.Next)
+	}
+	if a := done.Activity[0]; a.Type != ActivityImageFailed || a.Actor != "carol" || a.ImageReason != "not an image" || a.UploadID != "U2" {
+		t.Fatalf("activity = %+v", a)
+	}
+}
+
+func TestIfMatch(t *testing.T) {
+	var none *IfMatch
+	for _, c := range []struct {
+		m    *IfMatch
+		v    int64
+		want bool
+	}{
+		{none, 3, true}, {&IfMatch{Any: true}, 3, true}, {&IfMatch{Versions: []int64{2, 3}}, 3, true},
+		{&IfMatch{Versions: []int64{2}}, 3, false}, {&IfMatch{}, 1, false},
+	} {
+		if got := c.m.Matches(c.v); got != c.want {
+			t.Errorf("%+v.Matches(%d) = %v", c.m, c.v, got)
+		}
+	}
+}
+
+func TestIdempotencyScopesNeverMeet(t *testing.T) {
+	// The collision a probe found with actor + "#" + key.
+	if IdempotencyScope("a@x#k", "1") == IdempotencyScope("a@x", "k#1") {
+		t.Fatal("two (actor, key) pairs share a scope")
+	}
+	seen := map[string][2]string{}
+	for _, actor := range []string{"", "a", "a#", "#a", "a@x", "a@x#k", "ä"} {
+		for _, key := range []string{"1", "#", "k#1", "a#1", "#1"} {
+			s := IdempotencyScope(actor, key)
+			if prev, dup := seen[s]; dup {
+				t.Fatalf("%q/%q and %q/%q share scope %q", actor, key, prev[0], prev[1], s)
+			}
+			seen[s] = [2]string{actor, key}
+		}
+	}
+}
+
+func TestCursorFormats(t *testing.T) {
+	for _, f := range []*CursorFormat{ItemsCursor, DeletedItemsCursor, LedgerCursor, ActivityCursor} {
+		p, err := f.Decode(f.Example)
+		if err != nil || f.Encode(p) != f.Example || len(p) != len(f.Patterns) {
+			t.Errorf("%s: example %q decodes to %v, %v", f.Name, f.Example, p, err)
+		}
+		if p, err := f.Decode(""); p != nil || err != nil {
+			t.Errorf("%s: empty cursor = %v, %v", f.Name, p, err)
+		}
+		if f.Encode(nil) != "" {
+			t.Errorf("%s: no position must give no cursor", f.Name)
+		}
+	}
+	for _, c := range []struct {
+		f      *CursorFormat
+		cursor string
+	}{
+		{ItemsCursor, "not-a-cursor"},
+		{ItemsCursor, "A~01JDQ3ZK7X9V4M2N8P6R5T3W1Y~x"},
+		{ItemsCursor, "A B~01JDQ3ZK7X9V4M2N8P6R5T3W1Y"},
+		{ItemsCursor, DeletedItemsCursor.Example}, // another list's
+		{DeletedItemsCursor, ItemsCursor.Example},
+		{LedgerCursor, "01jdq4a2b3c4d5e6f7g8h9j0km"},
+		{LedgerCursor, "eyJQSyI6IklURU0jMDFKRFEzWks3WDlWNE0yTjhQNlI1VDNXMVkifQ"},
+	} {
+		_, err := c.f.Decode(c.cursor)
+		if CodeOf(err) != CodeInvalidCursor || KindOf(err) != KindInvalid {
+			t.Errorf("%s.Decode(%q) = %v, want invalid_cursor", c.f.Name, c.cursor, err)
+		}
+	}
+	for _, limit := range []int{0, -1, MaxPageSize + 1} {
+		if _, err := ItemsCursor.Range(PageRequest{Limit: limit}); CodeOf(err) != CodeInvalidParameter {
+			t.Errorf("limit %d: %v", limit, err)
+		}
+	}
+	r, err := ItemsCursor.Range(PageRequest{Limit: 7, Cursor: ItemsCursor.Example})
+	if err != nil || r.Limit != 7 || r.After[0] != "BOLT-M8-40" {
+		t.Errorf("Range = %+v, %v", r, err)
+	}
+}
+
+// TestTextPatternsAreTheUnicodeRules: the patterns openapi.yaml states are
+// exactly unicode.IsControl (but tab, LF, CR) and strings.TrimSpace.
+func TestTextPatternsAreTheUnicodeRules(t *testing.T) {
+	for r := rune(0); r <= 0x3100; r++ {
+		s := "a" + string(r) + "b"
+		control := unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r'
+		if textRE.MatchString(s) == control {
+			t.Errorf("U+%04X: TextPattern matches %v, IsControl (but tab, LF, CR) %v", r, textRE.MatchString(s), control)
+		}
+		if control {
+			continue
+		}
+		one := string(r)
+		if nonBlankRE.MatchString(one) != (strings.TrimSpace(one) != "") {
+			t.Errorf("U+%04X: NonBlankTextPattern %v, TrimSpace non-empty %v", r, nonBlankRE.MatchString(one), strings.TrimSpace(one) != "")
+		}
+	}
+	if !blank("") || !blank(" \t\u3000") || blank(" x ") || blank("\x00") {
+		t.Error("blank is wrong")
+	}
+}
+
+func TestImageKeys(t *testing.T) {
+	if got := UploadKey("I1", "U1"); got != "uploads/I1/U1" {
+		t.Errorf("UploadKey = %q", got)
+	}
+	if got := ThumbnailKey("I1", "U1", 160, "jpg"); got != "thumbnails/I1/U1/160.jpg" {
+		t.Errorf("ThumbnailKey = %q", got)
+	}
+	if got := OriginalKey("I1", "U1"); got != "thumbnails/I1/U1/original" {
+		t.Errorf("OriginalKey = %q", got)
+	}
+	if got := ProcessedKeys("I", "U"); len(got) != 1+len(ThumbnailSizes)*len(ThumbnailExts) || got[0] != "thumbnails/I/U/original" {
+		t.Errorf("ProcessedKeys = %v", got)
+	}
+	if i, u, ok := ParseUploadKey("uploads/I1/U1"); !ok || i != "I1" || u != "U1" {
+		t.Errorf("ParseUploadKey = %q, %q, %v", i, u, ok)
+	}
+	for _, key := range []string{"", "uploads/", "uploads/I1", "uploads/I1/", "uploads//U1", "uploads/I1/U1/x",
+		"thumbnails/I1/U1/160.jpg", "Uploads/I1/U1", "x/uploads/I1/U1"} {
+		if i, u, ok := ParseUploadKey(key); ok {
+			t.Errorf("ParseUploadKey(%q) = %q, %q, true", key, i, u)
+		}
+	}
+}
+
+func TestErrorKinds(t *testing.T) {
+	err := fmt.Errorf("wrapped: %w", Errorf(KindConflict, CodeSKUConflict, "taken"))
+	if KindOf(err) != KindConflict || CodeOf(err) != CodeSKUConflict {
+		t.Errorf("KindOf/CodeOf through wrapping: %v %q", KindOf(err), CodeOf(err))
+	}
+	if KindOf(errors.New("boom")) != KindInternal || CodeOf(errors.New("boom")) != "" {
+		t.Error("a plain error must be internal, with no code")
+	}
+	cause := errors.New("throttled")
+	if u := Unavailable(cause); !errors.Is(u, cause) || u.Kind != KindUnavailable || u.Code != CodeServiceUnavailable {
+		t.Errorf("Unavailable = %+v", u)
 	}
 }
 

@@ -1,9 +1,11 @@
-// Package inventory holds Depot's domain types and rules. It knows nothing of
-// AWS, HTTP or storage.
+// Package inventory holds Depot's domain: its types, their rules, and the
+// errors, pages and cursors the use cases and storage share. It knows
+// nothing of AWS, HTTP or storage.
 package inventory
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"slices"
 	"sync"
 	"time"
@@ -62,6 +64,20 @@ type LedgerEntry struct {
 	At            time.Time
 }
 
+// ItemChange is one change of an item and everything that must commit with
+// it, atomically: its ledger lines and activity entries. Old is the item as
+// read (nil to create); storage refuses the change with ErrStale if the
+// stored item is no longer Old.
+type ItemChange struct {
+	Old      *Item
+	Next     Item
+	Ledger   []LedgerEntry
+	Activity []Activity
+	// Idempotency, when set, is recorded with the change, so that the
+	// change and the record of its result exist together or not at all.
+	Idempotency *IdempotencyRecord
+}
+
 var (
 	idMu      sync.Mutex
 	idEntropy = ulid.Monotonic(rand.Reader, 0)
@@ -80,16 +96,33 @@ func IsValidID(s string) bool {
 	return err == nil && len(s) == ulid.EncodedSize
 }
 
-// NewItem builds a new item from validated input and its opening ledger entry.
-func NewItem(in CreateInput, actor string, now time.Time) (Item, LedgerEntry) {
-	now = now.UTC().Truncate(time.Millisecond)
+// instant is a time as Depot stores it: UTC, to the millisecond.
+func instant(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
+// IfMatch is a caller's precondition on the version of what it changes
+// (HTTP If-Match): any version ("*"), or one of the listed ones.
+type IfMatch struct {
+	Any      bool
+	Versions []int64
+}
+
+// Matches reports whether the precondition holds for version. A nil
+// precondition always holds.
+func (m *IfMatch) Matches(version int64) bool {
+	return m == nil || m.Any || slices.Contains(m.Versions, version)
+}
+
+// NewItem builds a new item from validated input: its opening ledger entry
+// and its created and stock_changed activity.
+func NewItem(in CreateInput, actor string, now time.Time) ItemChange {
+	now = instant(now)
 	item := Item{
 		ID:           NewID(now),
 		SKU:          in.SKU,
 		Name:         in.Name,
 		Description:  in.Description,
 		Quantity:     in.Quantity,
-		Tags:         in.Tags,
+		Tags:         slices.Clone(in.Tags),
 		ReorderPoint: in.ReorderPoint,
 		CreatedAt:    now,
 		CreatedBy:    actor,
@@ -100,26 +133,34 @@ func NewItem(in CreateInput, actor string, now time.Time) (Item, LedgerEntry) {
 	if item.Tags == nil {
 		item.Tags = []string{}
 	}
-	entry := LedgerEntry{
-		ID:            NewID(now),
-		ItemID:        item.ID,
-		LocationID:    DefaultLocation,
-		Delta:         in.Quantity,
-		QuantityAfter: in.Quantity,
-		Reason:        ReasonItemCreated,
-		Actor:         actor,
-		At:            now,
-	}
-	return item, entry
+	c := ItemChange{Next: item}
+	c.Activity = append(c.Activity, newActivity(item.ID, ActivityCreated, actor, now))
+	c.addStock(DefaultLocation, in.Quantity, in.Quantity, ReasonItemCreated, actor, now)
+	return c
 }
 
-// ApplyPatch returns the item after a validated merge patch, and the ledger
-// entry for its quantity change (nil when the quantity is unchanged).
-// changed is false when the patch changes nothing; the item is then returned
-// as it was, without a new version.
-func ApplyPatch(old Item, p Patch, actor string, now time.Time) (next Item, entry *LedgerEntry, changed bool) {
-	now = now.UTC().Truncate(time.Millisecond)
-	next = old
+// addStock records a stock change: a ledger line and its activity entry.
+func (c *ItemChange) addStock(location string, delta, after int64, reason, actor string, at time.Time) {
+	e := LedgerEntry{ID: NewID(at), ItemID: c.Next.ID, LocationID: location, Delta: delta,
+		QuantityAfter: after, Reason: reason, Actor: actor, At: at}
+	c.Ledger = append(c.Ledger, e)
+	a := newActivity(c.Next.ID, ActivityStockChanged, actor, at)
+	a.LocationID, a.Delta, a.QuantityAfter, a.Reason, a.LedgerID = location, delta, after, reason, e.ID
+	c.Activity = append(c.Activity, a)
+}
+
+// touch gives next a new version, stamped by actor at now.
+func touch(next *Item, old Item, actor string, now time.Time) {
+	next.UpdatedAt = now
+	next.UpdatedBy = actor
+	next.Version = old.Version + 1
+}
+
+// ApplyPatch returns the change a validated merge patch makes. ok is false
+// when the patch changes nothing: the item then keeps its version.
+func ApplyPatch(old Item, p Patch, actor string, now time.Time) (c ItemChange, ok bool) {
+	now = instant(now)
+	next := old
 	next.Tags = slices.Clone(old.Tags)
 	if p.SKU != nil {
 		next.SKU = *p.SKU
@@ -134,59 +175,81 @@ func ApplyPatch(old Item, p Patch, actor string, now time.Time) (next Item, entr
 		next.Quantity = *p.Quantity
 	}
 	if p.Tags != nil {
-		next.Tags = *p.Tags
+		next.Tags = slices.Clone(*p.Tags)
 	}
 	if p.ReorderPointSet {
 		next.ReorderPoint = p.ReorderPoint
 	}
-	if sameContent(old, next) {
-		return old, nil, false
+	changes := fieldChanges(old, next)
+	if len(changes) == 0 && next.Quantity == old.Quantity {
+		return ItemChange{}, false
 	}
-	next.UpdatedAt = now
-	next.UpdatedBy = actor
-	next.Version = old.Version + 1
+	touch(&next, old, actor, now)
+	c = ItemChange{Old: &old, Next: next}
+	if len(changes) > 0 {
+		a := newActivity(old.ID, ActivityUpdated, actor, now)
+		a.Changes = changes
+		c.Activity = append(c.Activity, a)
+	}
 	if next.Quantity != old.Quantity {
-		entry = &LedgerEntry{
-			ID:            NewID(now),
-			ItemID:        old.ID,
-			LocationID:    DefaultLocation,
-			Delta:         next.Quantity - old.Quantity,
-			QuantityAfter: next.Quantity,
-			Reason:        ReasonQuantitySet,
-			Actor:         actor,
-			At:            now,
+		c.addStock(DefaultLocation, next.Quantity-old.Quantity, next.Quantity, ReasonQuantitySet, actor, now)
+	}
+	return c, true
+}
+
+// fieldChanges lists the fields (other than quantity, whose changes are
+// stock changes) that differ between a and b, in a fixed order.
+func fieldChanges(a, b Item) []FieldChange {
+	var out []FieldChange
+	add := func(field string, from, to any) {
+		f, t := jsonValue(from), jsonValue(to)
+		if string(f) != string(t) {
+			out = append(out, FieldChange{Field: field, From: f, To: t})
 		}
 	}
-	return next, entry, true
+	add("sku", a.SKU, b.SKU)
+	add("name", a.Name, b.Name)
+	add("description", a.Description, b.Description)
+	add("tags", nonNil(a.Tags), nonNil(b.Tags))
+	add("reorderPoint", a.ReorderPoint, b.ReorderPoint)
+	return out
 }
 
-func sameContent(a, b Item) bool {
-	samePoint := (a.ReorderPoint == nil) == (b.ReorderPoint == nil) &&
-		(a.ReorderPoint == nil || *a.ReorderPoint == *b.ReorderPoint)
-	return a.SKU == b.SKU && a.Name == b.Name && a.Description == b.Description &&
-		a.Quantity == b.Quantity && slices.Equal(a.Tags, b.Tags) && samePoint
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
-// Delete returns the item soft-deleted by actor with comment.
-func Delete(old Item, actor, comment string, now time.Time) Item {
-	now = now.UTC().Truncate(time.Millisecond)
+// jsonValue is v as JSON; the values here (strings, lists of strings,
+// optional integers) always encode.
+func jsonValue(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("inventory: encode field value: " + err.Error())
+	}
+	return b
+}
+
+// Delete returns the change that soft-deletes old, by actor with comment.
+func Delete(old Item, actor, comment string, now time.Time) ItemChange {
+	now = instant(now)
 	next := old
 	next.Deleted = &Deletion{At: now, By: actor, Comment: comment}
-	next.UpdatedAt = now
-	next.UpdatedBy = actor
-	next.Version = old.Version + 1
-	return next
+	touch(&next, old, actor, now)
+	a := newActivity(old.ID, ActivityDeleted, actor, now)
+	a.Comment = comment
+	return ItemChange{Old: &old, Next: next, Activity: []Activity{a}}
 }
 
-// Restore returns the deleted item live again.
-func Restore(old Item, actor string, now time.Time) Item {
-	now = now.UTC().Truncate(time.Millisecond)
+// Restore returns the change that makes the deleted item old live again.
+func Restore(old Item, actor string, now time.Time) ItemChange {
+	now = instant(now)
 	next := old
 	next.Deleted = nil
-	next.UpdatedAt = now
-	next.UpdatedBy = actor
-	next.Version = old.Version + 1
-	return next
+	touch(&next, old, actor, now)
+	return ItemChange{Old: &old, Next: next, Activity: []Activity{newActivity(old.ID, ActivityRestored, actor, now)}}
 }
 
 // IsLowStock reports whether the item's quantity is below its reorder point.

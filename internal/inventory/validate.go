@@ -3,8 +3,8 @@ package inventory
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -17,7 +17,27 @@ const (
 	MaxCommentLen     = 500
 )
 
-var skuPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+// Patterns of fields, as openapi.yaml states them (a test holds the two
+// equal). They are RE2 and ECMA-262 alike: escapes only \xHH, characters
+// above U+00FF literal.
+const (
+	SKUPattern = `^[A-Za-z0-9._-]{1,64}$`
+	// TextPattern: no control character but tab, line feed and carriage
+	// return (unicode.IsControl: U+0000-U+001F, U+007F-U+009F).
+	TextPattern = `^[^` + controls + `]*$`
+	// NonBlankTextPattern: TextPattern with at least one character that
+	// is not white space (unicode.IsSpace, as strings.TrimSpace trims).
+	NonBlankTextPattern = `^[^` + controls + `]*[^` + controls + blanks + `][^` + controls + `]*$`
+
+	controls = `\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F`
+	blanks   = `\x09\x0A\x0D\x20\xA0` + "\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000"
+)
+
+var (
+	skuRE      = regexp.MustCompile(SKUPattern)
+	textRE     = regexp.MustCompile(TextPattern)
+	nonBlankRE = regexp.MustCompile(NonBlankTextPattern)
+)
 
 // CreateInput is the input of a new item; presence of optional fields is
 // resolved by the caller.
@@ -88,6 +108,16 @@ func ValidateComment(comment string) error {
 	return v.err()
 }
 
+// ValidateImageContentType checks the media type an upload is asked for.
+func ValidateImageContentType(contentType string) error {
+	if slices.Contains(ImageContentTypes, contentType) {
+		return nil
+	}
+	var v validator
+	v.add("/contentType", "enum", "contentType must be one of %s", strings.Join(ImageContentTypes, ", "))
+	return v.err()
+}
+
 type validator struct{ fields []FieldError }
 
 func (v *validator) add(field, code, format string, args ...any) {
@@ -98,7 +128,7 @@ func (v *validator) err() error {
 	if len(v.fields) == 0 {
 		return nil
 	}
-	return &Error{Code: CodeValidationFailed, Message: "the request body has invalid fields", Fields: v.fields}
+	return Invalid(CodeValidationFailed, "the request body has invalid fields", v.fields...)
 }
 
 func (v *validator) sku(field, s string) {
@@ -106,13 +136,17 @@ func (v *validator) sku(field, s string) {
 		v.add(field, "required", "sku is required")
 		return
 	}
-	if !skuPattern.MatchString(s) {
+	if !skuRE.MatchString(s) {
 		v.add(field, "pattern", "sku must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-'")
 	}
 }
 
+// blank reports whether s is empty or white space only (it may hold
+// control characters, which text reports).
+func blank(s string) bool { return textRE.MatchString(s) && !nonBlankRE.MatchString(s) }
+
 func (v *validator) name(field, s string) {
-	if strings.TrimSpace(s) == "" {
+	if blank(s) {
 		v.add(field, "required", "name is required and must not be blank")
 		return
 	}
@@ -130,7 +164,7 @@ func (v *validator) text(field, s string, min, max int) {
 		v.add(field, "too_short", "must be at least %d characters", min)
 	case n > max:
 		v.add(field, "too_long", "must be at most %d characters, got %d", max, n)
-	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' }):
+	case !textRE.MatchString(s):
 		v.add(field, "control_character", "must not contain control characters")
 	}
 }
@@ -146,7 +180,7 @@ func (v *validator) tags(field string, tags []string) []string {
 	out := make([]string, 0, len(tags))
 	seen := make(map[string]bool, len(tags))
 	for i, t := range tags {
-		if strings.TrimSpace(t) == "" {
+		if blank(t) {
 			v.add(fmt.Sprintf("%s/%d", field, i), "required", "a tag must not be blank")
 			continue
 		}

@@ -216,7 +216,7 @@ func newBenchEnv(tb testing.TB) *benchEnv {
 		tb.Fatal(err)
 	}
 	e.rec.db = lambdafn.NewDynamoClient(cfg)
-	deps.Store = dynamo.New(e.rec, name)
+	deps.Service.Store = dynamo.New(e.rec, name)
 	e.raw = lambdafn.NewDynamoClient(cfg)
 
 	handlers := map[string]lambdafn.Handler{}
@@ -432,12 +432,6 @@ func (r *recordingDB) Query(ctx context.Context, in *dynamodb.QueryInput, opts .
 func (r *recordingDB) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
 	out, err := r.db.TransactWriteItems(ctx, in, opts...)
 	r.add("TransactWriteItems", in, err)
-	return out, err
-}
-
-func (r *recordingDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	out, err := r.db.UpdateItem(ctx, in, opts...)
-	r.add("UpdateItem", in, err)
 	return out, err
 }
 

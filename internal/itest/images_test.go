@@ -22,7 +22,8 @@ import (
 
 	"github.com/depot-inventory/depot/internal/dev/localrun"
 	"github.com/depot-inventory/depot/internal/lambdafn"
-	"github.com/depot-inventory/depot/internal/media"
+	"github.com/depot-inventory/depot/internal/inventory"
+	"github.com/depot-inventory/depot/internal/usecase"
 )
 
 func pngWithAlpha(t *testing.T, w, h int) []byte {
@@ -103,7 +104,7 @@ func (e *env) settle(itemID string, uploadIDs ...string) {
 		return
 	}
 	for _, u := range uploadIDs {
-		if err := e.stack.MakeThumbnails(ctx, s3Event(e.stack.Settings.BucketName, media.UploadKey(itemID, u))); err != nil {
+		if err := e.stack.MakeThumbnails(ctx, s3Event(e.stack.Settings.BucketName, inventory.UploadKey(itemID, u))); err != nil {
 			e.t.Fatalf("MakeThumbnails: %v", err)
 		}
 	}
@@ -154,7 +155,7 @@ func TestImageUploadMakesThumbnails(t *testing.T) {
 	e := newEnv(t)
 	id := e.createItem(`{"sku":"IMG-1","name":"Pictured"}`)["id"].(string)
 	up := e.askUpload(id, "image/png")
-	if up["maxBytes"] != float64(media.DefaultMaxUploadBytes) || len(up["allowedTypes"].([]any)) != 4 {
+	if up["maxBytes"] != float64(usecase.DefaultMaxUploadBytes) || len(up["allowedTypes"].([]any)) != 4 {
 		t.Fatalf("upload = %v", up)
 	}
 	uploadID := up["uploadId"].(string)
@@ -201,7 +202,7 @@ func TestImageUploadMakesThumbnails(t *testing.T) {
 
 	// The same event again: one result, nothing more written.
 	before := e.must(http.StatusOK, req{Method: "GET", Path: "/items/" + id}).json(t)["version"]
-	if err := e.stack.MakeThumbnails(context.Background(), s3Event(e.stack.Settings.BucketName, media.UploadKey(id, uploadID))); err != nil {
+	if err := e.stack.MakeThumbnails(context.Background(), s3Event(e.stack.Settings.BucketName, inventory.UploadKey(id, uploadID))); err != nil {
 		t.Fatal(err)
 	}
 	after := e.must(http.StatusOK, req{Method: "GET", Path: "/items/" + id}).json(t)

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/depot-inventory/depot/internal/dynamo"
+	"github.com/depot-inventory/depot/internal/inventory"
 	"github.com/depot-inventory/depot/internal/lambdafn"
 )
 
@@ -316,7 +317,7 @@ func TestIdempotencyRecordsLastADay(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := dynamo.New(lambdafn.NewDynamoClient(cfg), e.stack.Settings.TableName)
-	scope := editorEmail + "#ttl-key"
+	scope := inventory.IdempotencyScope(editorEmail, "ttl-key")
 	for _, c := range []struct {
 		after time.Duration
 		found bool
@@ -325,7 +326,7 @@ func TestIdempotencyRecordsLastADay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if (rec != nil) != c.found || (rec != nil && rec.Status != http.StatusCreated) {
+		if (rec != nil) != c.found || (rec != nil && rec.Operation != "CreateItem") {
 			t.Errorf("%v after: record %+v, want found=%v", c.after, rec, c.found)
 		}
 	}

@@ -1,15 +1,19 @@
-// Package lambdafn wires a Depot function: it builds the dependencies from
-// the environment the template gives the function and wraps the operation's
-// net/http handler in the API Gateway (HTTP API, payload 2.0) adapter.
+// Package lambdafn wires a Depot function: it reads and checks the
+// configuration the template's environment gives the function, connects
+// the clients its grants need, builds the use cases, and wraps the
+// operation's net/http handler in the API Gateway (HTTP API, payload 2.0)
+// adapter.
 package lambdafn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,15 +23,96 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	depot "github.com/depot-inventory/depot"
+	"github.com/depot-inventory/depot/internal/access"
 	"github.com/depot-inventory/depot/internal/dynamo"
 	"github.com/depot-inventory/depot/internal/httpapi"
 	"github.com/depot-inventory/depot/internal/media"
+	"github.com/depot-inventory/depot/internal/usecase"
 )
 
-// Handler is what a function's main passes to lambda.Start.
+// Handler is what an API function's main passes to lambda.Start.
 type Handler = func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
 
-// New returns the Lambda handler of the named function.
+// MaxUploadLimit is the largest MAX_UPLOAD_BYTES accepted, as the
+// template's MaxUploadBytes parameter allows: MakeThumbnails holds an
+// upload in memory while it decodes it.
+const MaxUploadLimit = 50 << 20
+
+// Settings are what the template's environment gives a function.
+type Settings struct {
+	TableName  string
+	BucketName string
+	LogLevel   slog.Level
+	RolesClaim string           // the JWT claim with the caller's roles ("": cognito:groups)
+	MaxUpload  int64            // largest image upload, bytes (0: usecase.DefaultMaxUploadBytes)
+	Logger     *slog.Logger     // nil: a JSON logger on stdout at LogLevel
+	Now        func() time.Time // the clock of every use case (nil: time.Now)
+}
+
+// LoadSettings reads the environment variables a function with these
+// grants uses — TABLE_NAME, BUCKET_NAME, MAX_UPLOAD_BYTES, LOG_LEVEL,
+// ROLES_CLAIM — and checks them: a variable the grants need must be set,
+// and a number must be one. The error names every problem at once.
+func LoadSettings(grants access.Grants, getenv func(string) string) (Settings, error) {
+	s := Settings{
+		TableName:  getenv("TABLE_NAME"),
+		BucketName: getenv("BUCKET_NAME"),
+		RolesClaim: getenv("ROLES_CLAIM"),
+	}
+	var errs []error
+	if grants.On(access.Table, access.Indexes) && s.TableName == "" {
+		errs = append(errs, errors.New("TABLE_NAME is not set"))
+	}
+	if grants.On(access.Uploads, access.Thumbnails) && s.BucketName == "" {
+		errs = append(errs, errors.New("BUCKET_NAME is not set"))
+	}
+	if v := getenv("MAX_UPLOAD_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 || n > MaxUploadLimit {
+			errs = append(errs, fmt.Errorf("MAX_UPLOAD_BYTES is %q, not a whole number of bytes from 1 to %d", v, MaxUploadLimit))
+		}
+		s.MaxUpload = n
+	}
+	if v := getenv("LOG_LEVEL"); v != "" {
+		if err := s.LogLevel.UnmarshalText([]byte(strings.ToUpper(v))); err != nil {
+			errs = append(errs, fmt.Errorf("LOG_LEVEL is %q, not one of DEBUG, INFO, WARN, ERROR", v))
+		}
+	}
+	return s, errors.Join(errs...)
+}
+
+// Exit logs why a function could not start, as one JSON line on stderr,
+// and exits so that Lambda reports an init error.
+func Exit(function string, err error) {
+	slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("init failed", "function", function, "error", oneLine(err))
+	os.Exit(1)
+}
+
+func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
+
+// MustHandler builds the named API function from the environment, exiting
+// (a Lambda init error) when it cannot.
+func MustHandler(function string) Handler {
+	route, ok := httpapi.RouteFor(function)
+	if !ok {
+		Exit(function, errors.New("no such function in the route table"))
+	}
+	s, err := LoadSettings(route.Grants, os.Getenv)
+	if err != nil {
+		Exit(function, err)
+	}
+	deps, err := Build(context.Background(), s)
+	if err != nil {
+		Exit(function, err)
+	}
+	h, err := New(function, deps)
+	if err != nil {
+		Exit(function, err)
+	}
+	return h
+}
+
+// New returns the Lambda handler of the named API function.
 func New(function string, deps httpapi.Deps) (Handler, error) {
 	h, err := httpapi.NewHandler(function, deps)
 	if err != nil {
@@ -36,87 +121,36 @@ func New(function string, deps httpapi.Deps) (Handler, error) {
 	return httpadapter.NewV2(h).ProxyWithContext, nil
 }
 
-// MustHandler builds the named function from the environment, exiting the
-// process (so Lambda reports an init error) when it cannot.
-func MustHandler(function string) Handler {
-	deps, err := Build(context.Background(), SettingsFromEnv())
-	if err == nil {
-		var h Handler
-		if h, err = New(function, deps); err == nil {
-			return h
-		}
-	}
-	slog.Error("init failed", "function", function, "error", err.Error())
-	os.Exit(1)
-	return nil
-}
-
-// Settings are what the template's environment gives a function.
-type Settings struct {
-	TableName  string
-	BucketName string
-	LogLevel   string
-	RolesClaim string       // the JWT claim with the caller's roles
-	MaxUpload  int64        // largest image upload, bytes (0: media.DefaultMaxUploadBytes)
-	Logger     *slog.Logger // nil: a JSON logger on stdout at LogLevel
-}
-
-// SettingsFromEnv reads TABLE_NAME, BUCKET_NAME, LOG_LEVEL, ROLES_CLAIM and
-// MAX_UPLOAD_BYTES.
-func SettingsFromEnv() Settings {
-	maxUpload, _ := strconv.ParseInt(os.Getenv("MAX_UPLOAD_BYTES"), 10, 64)
-	return Settings{
-		TableName:  os.Getenv("TABLE_NAME"),
-		BucketName: os.Getenv("BUCKET_NAME"),
-		LogLevel:   os.Getenv("LOG_LEVEL"),
-		RolesClaim: os.Getenv("ROLES_CLAIM"),
-		MaxUpload:  maxUpload,
-	}
-}
-
-// Build makes the HTTP handlers' dependencies from the settings and the AWS
+// Build makes the API handlers' dependencies from the settings and the AWS
 // SDK's own configuration (region, credentials, AWS_ENDPOINT_URL*).
 func Build(ctx context.Context, s Settings) (httpapi.Deps, error) {
-	c, err := Connect(ctx, s)
+	svc, err := NewService(ctx, s)
 	if err != nil {
 		return httpapi.Deps{}, err
 	}
-	return httpapi.Deps{
-		Store:      c.Store,
-		Media:      c.Media,
-		Logger:     c.Logger,
-		OpenAPI:    depot.OpenAPIYAML,
-		RolesClaim: s.RolesClaim,
-	}, nil
+	return httpapi.Deps{Service: svc, Logger: svc.Logger, OpenAPI: depot.OpenAPIYAML, RolesClaim: s.RolesClaim}, nil
 }
 
-// Clients are the connections every function makes from its settings.
-type Clients struct {
-	Store  *dynamo.Store
-	Media  *media.Media
-	Logger *slog.Logger
-}
-
-// Connect makes the clients from the settings and the AWS SDK's own
-// configuration (region, credentials, AWS_ENDPOINT_URL*).
-func Connect(ctx context.Context, s Settings) (Clients, error) {
+// NewService connects the use cases to the table and the bucket the
+// settings name (either may be empty when a function uses neither).
+func NewService(ctx context.Context, s Settings) (*usecase.Service, error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		return Clients{}, fmt.Errorf("load AWS config: %w", err)
+		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
 	logger := s.Logger
 	if logger == nil {
-		logger = NewLogger(s.LogLevel)
+		logger = slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: s.LogLevel}))
 	}
-	maxUpload := s.MaxUpload
-	if maxUpload <= 0 {
-		maxUpload = media.DefaultMaxUploadBytes
+	svc := &usecase.Service{Now: s.Now, MaxUploadBytes: s.MaxUpload, Logger: logger}
+	if s.TableName != "" {
+		svc.Store = dynamo.New(NewDynamoClient(cfg), s.TableName)
 	}
-	return Clients{
-		Store:  dynamo.New(NewDynamoClient(cfg), s.TableName),
-		Media:  media.New(NewS3Client(cfg), s.BucketName, maxUpload),
-		Logger: logger,
-	}, nil
+	if s.BucketName != "" {
+		m := media.New(NewS3Client(cfg), s.BucketName)
+		svc.Signer, svc.Objects = m, m
+	}
+	return svc, nil
 }
 
 // NewDynamoClient returns a DynamoDB client that counts its calls per request.
@@ -127,11 +161,15 @@ func NewDynamoClient(cfg aws.Config, optFns ...func(*dynamodb.Options)) *dynamod
 	return dynamodb.NewFromConfig(cfg, opts...)
 }
 
-// NewS3Client returns an S3 client; with a custom endpoint (moto, the
-// embedded engine, LocalStack) it addresses buckets by path, as those need.
+// NewS3Client returns an S3 client that counts its calls per request; with
+// a custom endpoint (moto, the embedded engine, LocalStack) it addresses
+// buckets by path, as those need.
 func NewS3Client(cfg aws.Config) *s3.Client {
 	custom := os.Getenv("AWS_ENDPOINT_URL") != "" || os.Getenv("AWS_ENDPOINT_URL_S3") != ""
-	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = custom })
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.UsePathStyle = custom
+		o.APIOptions = append(o.APIOptions, media.CountCalls)
+	})
 }
 
 // NewLogger returns a JSON logger on stdout at the named level (default info).

@@ -1,12 +1,8 @@
-// Package media is Depot's image object store on S3: presigned POST uploads
-// whose policy pins the key, the content type and the size, presigned GET
-// URLs, and the reads, writes and deletes thumbnailing needs.
-//
-// Object keys:
-//
-//	uploads/{itemId}/{uploadId}                    what a client uploaded (triggers MakeThumbnails)
-//	thumbnails/{itemId}/{uploadId}/original        the checked original, kept once processed
-//	thumbnails/{itemId}/{uploadId}/{size}.{ext}    thumbnails (ext jpg or png)
+// Package media is Depot's image object store on S3; it implements the use
+// cases' Signer and Objects ports: presigned POST uploads whose policy pins
+// the key, the content type and the size, presigned GET URLs that pin the
+// served content type, and the reads, writes and deletes image processing
+// needs. Object keys are the domain's (inventory.UploadKey and the rest).
 package media
 
 import (
@@ -18,74 +14,46 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmw "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
-)
+	smithymw "github.com/aws/smithy-go/middleware"
 
-// DefaultMaxUploadBytes is the largest upload accepted unless configured
-// otherwise (MAX_UPLOAD_BYTES): 10 MiB.
-const DefaultMaxUploadBytes int64 = 10 << 20
-
-// Key prefixes.
-const (
-	UploadPrefix    = "uploads/"
-	ThumbnailPrefix = "thumbnails/"
+	"github.com/depot-inventory/depot/internal/access"
+	"github.com/depot-inventory/depot/internal/callstats"
+	"github.com/depot-inventory/depot/internal/inventory"
 )
 
 // deleteBatch is the most keys one DeleteObjects call takes.
 const deleteBatch = 1000
 
-var (
-	// ErrNotFound is returned by Get for a missing object.
-	ErrNotFound = errors.New("media: object not found")
-	// ErrTooLarge is returned by Get for an object larger than the limit.
-	ErrTooLarge = errors.New("media: object too large")
-)
-
 // Media is the images bucket.
 type Media struct {
-	client   *s3.Client
-	presign  *s3.PresignClient
-	bucket   string
-	maxBytes int64
+	client  *s3.Client
+	presign *s3.PresignClient
+	bucket  string
 }
 
-// New returns the store for bucket. maxBytes is the largest upload a
-// presigned POST accepts and the largest object Get reads (<= 0:
-// DefaultMaxUploadBytes).
-func New(client *s3.Client, bucket string, maxBytes int64) *Media {
-	if maxBytes <= 0 {
-		maxBytes = DefaultMaxUploadBytes
-	}
-	return &Media{client: client, presign: s3.NewPresignClient(client), bucket: bucket, maxBytes: maxBytes}
+// New returns the store for bucket. The client should count its calls
+// (CountCalls).
+func New(client *s3.Client, bucket string) *Media {
+	return &Media{client: client, presign: s3.NewPresignClient(client), bucket: bucket}
 }
 
 // Bucket is the bucket's name.
 func (m *Media) Bucket() string { return m.bucket }
 
-// MaxUploadBytes is the largest upload accepted.
-func (m *Media) MaxUploadBytes() int64 { return m.maxBytes }
-
-// PresignedPost is what a client needs to upload with an HTML form POST:
-// send every field, then the file last, as multipart/form-data to URL.
-type PresignedPost struct {
-	URL       string
-	Fields    map[string]string
-	ExpiresAt time.Time
-}
-
-// PresignUpload presigns a POST of the upload's object. Its policy admits
-// exactly the key UploadKey(itemID, uploadID), exactly contentType as the
-// Content-Type field (returned among the fields), and 1..MaxUploadBytes
-// bytes, until expires from now (<= 0: the SDK's 15 minutes).
-func (m *Media) PresignUpload(ctx context.Context, itemID, uploadID, contentType string, expires time.Duration) (PresignedPost, error) {
-	key := UploadKey(itemID, uploadID)
+// PresignUpload presigns a POST of key. Its policy admits exactly key,
+// exactly contentType as the Content-Type field (returned among the
+// fields), and 1..maxBytes bytes, until expires from now (<= 0: the SDK's
+// 15 minutes). S3 authorizes the upload as a PutObject by the signer.
+func (m *Media) PresignUpload(ctx context.Context, key, contentType string, maxBytes int64, expires time.Duration) (inventory.UploadForm, error) {
+	callstats.Action(ctx, access.Grant{Action: "s3:PutObject", Resource: access.ObjectResource(key)}.String())
 	req, err := m.presign.PresignPostObject(ctx, &s3.PutObjectInput{Bucket: aws.String(m.bucket), Key: aws.String(key)},
 		func(o *s3.PresignPostOptions) {
 			o.Expires = expires
@@ -95,19 +63,19 @@ func (m *Media) PresignUpload(ctx context.Context, itemID, uploadID, contentType
 			o.Conditions = []any{
 				[]any{"eq", "$key", key},
 				[]any{"eq", "$Content-Type", contentType},
-				[]any{"content-length-range", 1, m.maxBytes},
+				[]any{"content-length-range", 1, maxBytes},
 			}
 		})
 	if err != nil {
-		return PresignedPost{}, fmt.Errorf("presign upload %s: %w", key, err)
+		return inventory.UploadForm{}, fmt.Errorf("presign upload %s: %w", key, err)
 	}
 	fields := maps.Clone(req.Values)
 	fields["Content-Type"] = contentType
 	expiresAt, err := policyExpiration(fields["policy"])
 	if err != nil {
-		return PresignedPost{}, fmt.Errorf("presign upload %s: %w", key, err)
+		return inventory.UploadForm{}, fmt.Errorf("presign upload %s: %w", key, err)
 	}
-	return PresignedPost{URL: req.URL, Fields: fields, ExpiresAt: expiresAt}, nil
+	return inventory.UploadForm{URL: req.URL, Fields: fields, ExpiresAt: expiresAt}, nil
 }
 
 // policyExpiration reads the expiration the SDK wrote into the policy: the
@@ -130,38 +98,42 @@ func policyExpiration(policy string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// PresignGet presigns a GET of key valid for ttl.
-func (m *Media) PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error) {
-	req, err := m.presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(m.bucket), Key: aws.String(key)},
-		s3.WithPresignExpires(ttl))
+// PresignGet presigns a GET of key valid for ttl. The URL pins the
+// response's Content-Type to contentType (S3 serves what the signed
+// response-content-type says), so an object is only ever served as the
+// image type Depot recorded for it.
+func (m *Media) PresignGet(ctx context.Context, key, contentType string, ttl time.Duration) (string, error) {
+	callstats.Action(ctx, access.Grant{Action: "s3:GetObject", Resource: access.ObjectResource(key)}.String())
+	req, err := m.presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(m.bucket), Key: aws.String(key),
+		ResponseContentType: aws.String(contentType)}, s3.WithPresignExpires(ttl))
 	if err != nil {
 		return "", fmt.Errorf("presign get %s: %w", key, err)
 	}
 	return req.URL, nil
 }
 
-// Get reads an object and its content type. A missing object is
-// ErrNotFound; one larger than MaxUploadBytes is ErrTooLarge.
-func (m *Media) Get(ctx context.Context, key string) ([]byte, string, error) {
+// Get reads an object. A missing object is inventory.ErrObjectNotFound;
+// one larger than maxBytes is inventory.ErrObjectTooLarge (and is not read).
+func (m *Media) Get(ctx context.Context, key string, maxBytes int64) ([]byte, error) {
 	out, err := m.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(m.bucket), Key: aws.String(key)})
 	if err != nil {
 		if isNotFound(err) {
-			return nil, "", fmt.Errorf("get %s: %w", key, ErrNotFound)
+			return nil, fmt.Errorf("get %s: %w", key, inventory.ErrObjectNotFound)
 		}
-		return nil, "", fmt.Errorf("get %s: %w", key, err)
+		return nil, fmt.Errorf("get %s: %w", key, err)
 	}
 	defer out.Body.Close()
-	if n := aws.ToInt64(out.ContentLength); n > m.maxBytes {
-		return nil, "", fmt.Errorf("get %s: %d bytes, limit %d: %w", key, n, m.maxBytes, ErrTooLarge)
+	if n := aws.ToInt64(out.ContentLength); n > maxBytes {
+		return nil, fmt.Errorf("get %s: %d bytes, limit %d: %w", key, n, maxBytes, inventory.ErrObjectTooLarge)
 	}
-	data, err := io.ReadAll(io.LimitReader(out.Body, m.maxBytes+1))
+	data, err := io.ReadAll(io.LimitReader(out.Body, maxBytes+1))
 	if err != nil {
-		return nil, "", fmt.Errorf("get %s: read: %w", key, err)
+		return nil, fmt.Errorf("get %s: read: %w", key, err)
 	}
-	if int64(len(data)) > m.maxBytes {
-		return nil, "", fmt.Errorf("get %s: over %d bytes: %w", key, m.maxBytes, ErrTooLarge)
+	if int64(len(data)) > maxBytes {
+		return nil, fmt.Errorf("get %s: over %d bytes: %w", key, maxBytes, inventory.ErrObjectTooLarge)
 	}
-	return data, aws.ToString(out.ContentType), nil
+	return data, nil
 }
 
 func isNotFound(err error) bool {
@@ -213,32 +185,38 @@ func (m *Media) Delete(ctx context.Context, keys ...string) error {
 	return errors.Join(errs...)
 }
 
-// UploadKey is the key a client uploads an image to.
-func UploadKey(itemID, uploadID string) string {
-	return UploadPrefix + itemID + "/" + uploadID
+// CountCalls is an SDK API option that records every S3 call in the
+// request's callstats, with the grants it needs: the action on the prefix of
+// each key it names (DeleteObjects is authorized as s3:DeleteObject per
+// key).
+func CountCalls(stack *smithymw.Stack) error {
+	return stack.Initialize.Add(smithymw.InitializeMiddlewareFunc("DepotCallStats",
+		func(ctx context.Context, in smithymw.InitializeInput, next smithymw.InitializeHandler) (smithymw.InitializeOutput, smithymw.Metadata, error) {
+			start := time.Now()
+			out, md, err := next.HandleInitialize(ctx, in)
+			op := awsmw.GetOperationName(ctx)
+			callstats.Call(ctx, "S3", op, time.Since(start), s3Grants(op, in.Parameters)...)
+			return out, md, err
+		}), smithymw.After)
 }
 
-// OriginalKey is the key of a processed upload's original.
-func OriginalKey(itemID, uploadID string) string {
-	return ThumbnailPrefix + itemID + "/" + uploadID + "/original"
-}
-
-// ThumbnailKey is the key of one thumbnail of an upload, e.g.
-// thumbnails/{itemId}/{uploadId}/160.jpg.
-func ThumbnailKey(itemID, uploadID string, size int, ext string) string {
-	return ThumbnailPrefix + itemID + "/" + uploadID + "/" + strconv.Itoa(size) + "." + ext
-}
-
-// ParseUploadKey splits an (unescaped) upload key into its item and upload
-// IDs; ok is false for any other key.
-func ParseUploadKey(key string) (itemID, uploadID string, ok bool) {
-	rest, found := strings.CutPrefix(key, UploadPrefix)
-	if !found {
-		return "", "", false
+func s3Grants(op string, params any) []string {
+	grant := func(action, key string) string {
+		return access.Grant{Action: action, Resource: access.ObjectResource(key)}.String()
 	}
-	itemID, uploadID, found = strings.Cut(rest, "/")
-	if !found || itemID == "" || uploadID == "" || strings.Contains(uploadID, "/") {
-		return "", "", false
+	switch in := params.(type) {
+	case *s3.GetObjectInput:
+		return []string{grant("s3:GetObject", aws.ToString(in.Key))}
+	case *s3.PutObjectInput:
+		return []string{grant("s3:PutObject", aws.ToString(in.Key))}
+	case *s3.DeleteObjectsInput:
+		var out []string
+		if in.Delete != nil {
+			for _, o := range in.Delete.Objects {
+				out = append(out, grant("s3:DeleteObject", aws.ToString(o.Key)))
+			}
+		}
+		return out
 	}
-	return itemID, uploadID, true
+	return []string{"s3:" + op + " *"}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"github.com/depot-inventory/depot/internal/inventory"
 	"github.com/depot-inventory/depot/internal/media"
 )
 
@@ -52,12 +53,11 @@ func hmacSHA256(key []byte, data string) []byte {
 // condition S3 will enforce, and that the signature is SigV4 over it.
 func TestPresignUploadPolicy(t *testing.T) {
 	const maxBytes = 10485760
-	m := media.New(newClient("http://s3.local.test:9000"), testBucket, maxBytes)
-	itemID, uploadID := "01JQ8Z6T3V8K2M4N6P8R0S2T4V", "01JQ94V6X8Z0A2C4E6G8J0K2M4"
-	key := "uploads/" + itemID + "/" + uploadID
+	m := media.New(newClient("http://s3.local.test:9000"), testBucket)
+	key := "uploads/01JQ8Z6T3V8K2M4N6P8R0S2T4V/01JQ94V6X8Z0A2C4E6G8J0K2M4"
 
 	before := time.Now()
-	post, err := m.PresignUpload(context.Background(), itemID, uploadID, "image/png", 15*time.Minute)
+	post, err := m.PresignUpload(context.Background(), key, "image/png", maxBytes, 15*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,12 +168,9 @@ func TestPresignUploadPolicy(t *testing.T) {
 	}
 }
 
-func TestPresignUploadDefaults(t *testing.T) {
-	m := media.New(newClient("http://s3.local.test:9000"), testBucket, 0)
-	if m.MaxUploadBytes() != media.DefaultMaxUploadBytes || media.DefaultMaxUploadBytes != 10485760 {
-		t.Fatalf("MaxUploadBytes = %d", m.MaxUploadBytes())
-	}
-	post, err := m.PresignUpload(context.Background(), "i", "u", "image/jpeg", 0)
+func TestPresignUploadDefaultExpiry(t *testing.T) {
+	m := media.New(newClient("http://s3.local.test:9000"), testBucket)
+	post, err := m.PresignUpload(context.Background(), "uploads/i/u", "image/jpeg", 1234, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,34 +178,8 @@ func TestPresignUploadDefaults(t *testing.T) {
 		t.Errorf("default expiry in %v", d)
 	}
 	raw, _ := base64.StdEncoding.DecodeString(post.Fields["policy"])
-	if !strings.Contains(string(raw), `["content-length-range",1,10485760]`) {
+	if !strings.Contains(string(raw), `["content-length-range",1,1234]`) {
 		t.Errorf("policy %s", raw)
-	}
-}
-
-func TestKeys(t *testing.T) {
-	if got := media.UploadKey("I1", "U1"); got != "uploads/I1/U1" {
-		t.Errorf("UploadKey = %q", got)
-	}
-	if got := media.ThumbnailKey("I1", "U1", 160, "jpg"); got != "thumbnails/I1/U1/160.jpg" {
-		t.Errorf("ThumbnailKey = %q", got)
-	}
-	if got := media.OriginalKey("I1", "U1"); got != "thumbnails/I1/U1/original" {
-		t.Errorf("OriginalKey = %q", got)
-	}
-	for key, want := range map[string][2]string{
-		"uploads/I1/U1": {"I1", "U1"},
-	} {
-		i, u, ok := media.ParseUploadKey(key)
-		if !ok || i != want[0] || u != want[1] {
-			t.Errorf("ParseUploadKey(%q) = %q, %q, %v", key, i, u, ok)
-		}
-	}
-	for _, key := range []string{"", "uploads/", "uploads/I1", "uploads/I1/", "uploads//U1", "uploads/I1/U1/x",
-		"thumbnails/I1/U1/160.jpg", "Uploads/I1/U1", "x/uploads/I1/U1"} {
-		if i, u, ok := media.ParseUploadKey(key); ok {
-			t.Errorf("ParseUploadKey(%q) = %q, %q, true", key, i, u)
-		}
 	}
 }
 
@@ -221,30 +192,31 @@ func TestObjects(t *testing.T) {
 	srv := httptest.NewServer(gofakes3.New(backend).Server())
 	defer srv.Close()
 	ctx := context.Background()
-	m := media.New(newClient(srv.URL), testBucket, 16)
+	m := media.New(newClient(srv.URL), testBucket)
 
 	if err := m.Put(ctx, "thumbnails/I/U/160.png", "image/png", []byte("png bytes")); err != nil {
 		t.Fatal(err)
 	}
-	data, ct, err := m.Get(ctx, "thumbnails/I/U/160.png")
-	if err != nil || string(data) != "png bytes" || ct != "image/png" {
-		t.Fatalf("Get = %q, %q, %v", data, ct, err)
+	data, err := m.Get(ctx, "thumbnails/I/U/160.png", 16)
+	if err != nil || string(data) != "png bytes" {
+		t.Fatalf("Get = %q, %v", data, err)
 	}
-	if _, _, err := m.Get(ctx, "missing"); !errors.Is(err, media.ErrNotFound) {
+	if _, err := m.Get(ctx, "missing", 16); !errors.Is(err, inventory.ErrObjectNotFound) {
 		t.Errorf("Get missing: %v", err)
 	}
 	if err := m.Put(ctx, "big", "image/png", make([]byte, 17)); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := m.Get(ctx, "big"); !errors.Is(err, media.ErrTooLarge) {
+	if _, err := m.Get(ctx, "big", 16); !errors.Is(err, inventory.ErrObjectTooLarge) {
 		t.Errorf("Get big: %v", err)
 	}
 
-	url, err := m.PresignGet(ctx, "thumbnails/I/U/160.png", time.Minute)
+	url, err := m.PresignGet(ctx, "thumbnails/I/U/160.png", "image/png", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(url, "X-Amz-Expires=60") || !strings.Contains(url, "X-Amz-Signature=") {
+	if !strings.Contains(url, "X-Amz-Expires=60") || !strings.Contains(url, "X-Amz-Signature=") ||
+		!strings.Contains(url, "response-content-type=image%2Fpng") {
 		t.Errorf("presigned URL %s", url)
 	}
 	resp, err := http.Get(url)
@@ -264,7 +236,7 @@ func TestObjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"thumbnails/I/U/160.png", "big"} {
-		if _, _, err := m.Get(ctx, k); !errors.Is(err, media.ErrNotFound) {
+		if _, err := m.Get(ctx, k, 16); !errors.Is(err, inventory.ErrObjectNotFound) {
 			t.Errorf("after Delete, Get %s: %v", k, err)
 		}
 	}

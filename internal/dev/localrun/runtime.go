@@ -20,9 +20,9 @@ import (
 	"github.com/depot-inventory/depot/internal/dev/localauth"
 	"github.com/depot-inventory/depot/internal/dev/samtemplate"
 	"github.com/depot-inventory/depot/internal/httpapi"
+	"github.com/depot-inventory/depot/internal/inventory"
 	"github.com/depot-inventory/depot/internal/lambdafn"
 	"github.com/depot-inventory/depot/internal/lambdafn/thumbfn"
-	"github.com/depot-inventory/depot/internal/media"
 )
 
 // Engines are the DynamoDB and S3 endpoints the runtime talks to.
@@ -84,7 +84,7 @@ func UseEngines() (*Engines, error) {
 		return nil, err
 	}
 	e.closers = append(e.closers, ddb.Close)
-	s3e, notifier, err := StartS3WithEvents(S3Options{Prefix: media.UploadPrefix, Notify: e.dispatch})
+	s3e, notifier, err := StartS3WithEvents(S3Options{Prefix: inventory.UploadPrefix, Notify: e.dispatch})
 	if err != nil {
 		_ = e.Close()
 		return nil, err

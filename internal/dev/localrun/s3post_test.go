@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/depot-inventory/depot/internal/inventory"
 	"github.com/depot-inventory/depot/internal/media"
 )
 
@@ -254,8 +255,8 @@ func md5hex(b []byte) string {
 
 func TestPresignedPostUpload(t *testing.T) {
 	env := startS3Env(t, nil)
-	m := media.New(env.client, testBucket, 1024)
-	post, err := m.PresignUpload(context.Background(), "01JQ8Z6T3V8K2M4N6P8R0S2T4V", "01JQ94V6X8Z0A2C4E6G8J0K2M4", "image/png", 15*time.Minute)
+	m := media.New(env.client, testBucket)
+	post, err := m.PresignUpload(context.Background(), inventory.UploadKey("01JQ8Z6T3V8K2M4N6P8R0S2T4V", "01JQ94V6X8Z0A2C4E6G8J0K2M4"), "image/png", 1024, 15*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,16 +304,16 @@ func TestPresignedPostUpload(t *testing.T) {
 	}
 
 	// The stored object can be read with media's own Get.
-	got, ct, err := m.Get(context.Background(), key)
-	if err != nil || !bytes.Equal(got, data) || ct != "image/png" {
-		t.Errorf("media.Get: %d bytes, %q, %v", len(got), ct, err)
+	got, err := m.Get(context.Background(), key, 1024)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Errorf("media.Get: %d bytes, %v", len(got), err)
 	}
 }
 
 func TestPresignedPostEventKeyEncoding(t *testing.T) {
 	env := startS3Env(t, nil)
-	m := media.New(env.client, testBucket, 1024)
-	post, err := m.PresignUpload(context.Background(), "item one+2", "up=3:4", "image/jpeg", time.Minute)
+	m := media.New(env.client, testBucket)
+	post, err := m.PresignUpload(context.Background(), inventory.UploadKey("item one+2", "up=3:4"), "image/jpeg", 1024, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +332,7 @@ func TestPresignedPostEventKeyEncoding(t *testing.T) {
 	if o.URLDecodedKey != rawKey {
 		t.Errorf("urlDecodedKey %q", o.URLDecodedKey)
 	}
-	if itemID, uploadID, ok := media.ParseUploadKey(o.URLDecodedKey); !ok || itemID != "item one+2" || uploadID != "up=3:4" {
+	if itemID, uploadID, ok := inventory.ParseUploadKey(o.URLDecodedKey); !ok || itemID != "item one+2" || uploadID != "up=3:4" {
 		t.Errorf("ParseUploadKey = %q %q %v", itemID, uploadID, ok)
 	}
 }
@@ -385,8 +386,8 @@ func TestPresignedPostViolations(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			env := startS3Env(t, nil)
-			m := media.New(env.client, testBucket, maxBytes)
-			post, err := m.PresignUpload(context.Background(), "ITEM", "UPLOAD", "image/png", 15*time.Minute)
+			m := media.New(env.client, testBucket)
+			post, err := m.PresignUpload(context.Background(), inventory.UploadKey("ITEM", "UPLOAD"), "image/png", maxBytes, 15*time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -467,8 +468,8 @@ func TestPostHandPolicy(t *testing.T) {
 
 func TestPostErrors(t *testing.T) {
 	env := startS3Env(t, nil)
-	m := media.New(env.client, "no-such-bucket", 64)
-	post, err := m.PresignUpload(context.Background(), "I", "U", "image/png", time.Minute)
+	m := media.New(env.client, "no-such-bucket")
+	post, err := m.PresignUpload(context.Background(), inventory.UploadKey("I", "U"), "image/png", 64, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -504,7 +505,7 @@ func TestPostErrors(t *testing.T) {
 // Other POSTs still reach gofakes3: DeleteObjects (media.Delete) works.
 func TestPostDeleteObjectsPassesThrough(t *testing.T) {
 	env := startS3Env(t, nil)
-	m := media.New(env.client, testBucket, 64)
+	m := media.New(env.client, testBucket)
 	ctx := context.Background()
 	for _, k := range []string{"thumbnails/I/U/160.jpg", "thumbnails/I/U/640.jpg"} {
 		if err := m.Put(ctx, k, "image/jpeg", []byte("x")); err != nil {
@@ -515,7 +516,7 @@ func TestPostDeleteObjectsPassesThrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.noObjects(t)
-	if _, _, err := m.Get(ctx, "thumbnails/I/U/160.jpg"); !errors.Is(err, media.ErrNotFound) {
+	if _, err := m.Get(ctx, "thumbnails/I/U/160.jpg", 64); !errors.Is(err, inventory.ErrObjectNotFound) {
 		t.Errorf("Get after Delete: %v", err)
 	}
 	env.noEvent(t)

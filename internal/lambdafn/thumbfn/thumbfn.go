@@ -1,34 +1,106 @@
-// Package thumbfn wires the MakeThumbnails function. It is apart from
-// package lambdafn so that the HTTP functions do not link the image codecs.
+// Package thumbfn wires the MakeThumbnails function: S3 event notifications
+// in, the ProcessUpload use case with the thumbnail maker. It is apart from
+// package lambdafn so that the API functions do not link the image codecs.
 package thumbfn
 
 import (
 	"context"
-	"log/slog"
+	"errors"
+	"fmt"
+	"net/url"
 	"os"
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/depot-inventory/depot/internal/images"
+	"github.com/depot-inventory/depot/internal/access"
+	"github.com/depot-inventory/depot/internal/callstats"
+	"github.com/depot-inventory/depot/internal/inventory"
 	"github.com/depot-inventory/depot/internal/lambdafn"
+	"github.com/depot-inventory/depot/internal/thumbnail"
+	"github.com/depot-inventory/depot/internal/usecase"
 )
+
+// Function is MakeThumbnails' logical id in template.yaml.
+const Function = "MakeThumbnails"
+
+// Grants are what MakeThumbnails may do: read the item and record its image
+// (with activity), read and delete uploads, write and delete thumbnails.
+var Grants = access.Grants{
+	access.GetItems, access.PutItems,
+	access.ReadUploads, access.DeleteUploads, access.WriteThumbnails, access.DeleteThumbnails,
+}
 
 // MustHandler builds the MakeThumbnails handler from the environment,
 // exiting (a Lambda init error) when it cannot.
 func MustHandler() func(context.Context, events.S3Event) error {
-	p, err := New(context.Background(), lambdafn.SettingsFromEnv())
+	s, err := lambdafn.LoadSettings(Grants, os.Getenv)
 	if err != nil {
-		slog.Error("init failed", "function", "MakeThumbnails", "error", err.Error())
-		os.Exit(1)
+		lambdafn.Exit(Function, err)
+	}
+	p, err := New(context.Background(), s)
+	if err != nil {
+		lambdafn.Exit(Function, err)
 	}
 	return p.Handle
 }
 
-// New builds the image processor MakeThumbnails runs.
-func New(ctx context.Context, s lambdafn.Settings) (*images.Processor, error) {
-	c, err := lambdafn.Connect(ctx, s)
+// Processor handles S3 ObjectCreated events for uploads.
+type Processor struct {
+	Service *usecase.Service
+	// Stats, when set, receives the calls each event's processing made.
+	Stats func(*callstats.Stats)
+}
+
+// New builds the processor MakeThumbnails runs.
+func New(ctx context.Context, s lambdafn.Settings) (*Processor, error) {
+	svc, err := lambdafn.NewService(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	return &images.Processor{Store: c.Store, Objects: c.Media, Logger: c.Logger}, nil
+	svc.Thumbnailer = Thumbnailer{}
+	return &Processor{Service: svc}, nil
+}
+
+// Handle processes every record of the event. An error makes Lambda retry
+// the whole event, which is safe: every step is idempotent.
+func (p *Processor) Handle(ctx context.Context, ev events.S3Event) error {
+	ctx, stats := callstats.With(ctx)
+	defer func() {
+		if p.Stats != nil {
+			p.Stats(stats)
+		}
+	}()
+	var errs []error
+	for _, rec := range ev.Records {
+		key, err := url.QueryUnescape(rec.S3.Object.Key) // S3 sends keys form-encoded
+		if err != nil {
+			p.Service.Logger.Warn("undecodable key; ignored", "key", rec.S3.Object.Key)
+			continue
+		}
+		if err := p.Service.ProcessUpload(ctx, key); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", key, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Thumbnailer is the thumbnail package as the use cases' Thumbnailer port.
+type Thumbnailer struct{}
+
+// Make checks the image and makes its thumbnails.
+func (Thumbnailer) Make(data []byte) (inventory.ProcessedImage, error) {
+	r, err := thumbnail.Make(data)
+	var rejected *thumbnail.RejectedError
+	if errors.As(err, &rejected) {
+		return inventory.ProcessedImage{}, &inventory.RejectedImageError{Reason: rejected.Reason}
+	}
+	if err != nil {
+		return inventory.ProcessedImage{}, err
+	}
+	out := inventory.ProcessedImage{ContentType: r.ContentType, Width: r.Width, Height: r.Height}
+	for _, t := range r.Thumbnails {
+		out.Thumbnails = append(out.Thumbnails, inventory.Rendition{Size: t.Size, Width: t.Width, Height: t.Height,
+			ContentType: t.ContentType, Ext: t.Ext, Data: t.Data})
+	}
+	return out, nil
 }

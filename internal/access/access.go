@@ -1,0 +1,76 @@
+// Package access names what a function may do to the stack's resources.
+// Each function declares the grants it uses (httpapi.Routes for the API
+// functions); the generator (internal/dev/gen) turns them into the
+// function's least-privilege IAM policy in template.yaml, the function's
+// configuration is checked at init for the resources they name, and the
+// integration suite checks that what each function was seen to do is
+// exactly what it declares.
+package access
+
+import (
+	"slices"
+	"strings"
+)
+
+// Resource is a resource of the stack, or a part of one.
+type Resource string
+
+// The resources.
+const (
+	Table      Resource = "table"        // the DynamoDB table
+	Indexes    Resource = "indexes"      // the table's global secondary indexes
+	Uploads    Resource = "uploads/*"    // the images bucket's uploads/ prefix
+	Thumbnails Resource = "thumbnails/*" // the images bucket's thumbnails/ prefix
+)
+
+// Grant is one IAM action on one resource.
+type Grant struct {
+	Action   string // e.g. "dynamodb:GetItem"
+	Resource Resource
+}
+
+func (g Grant) String() string { return g.Action + " " + string(g.Resource) }
+
+// The grants functions use. A transaction (TransactWriteItems) is
+// authorized as each action it holds. A presigned URL works only if its
+// signer may do what it asks, so signing one uses the grant too.
+var (
+	GetItems         = Grant{"dynamodb:GetItem", Table}
+	QueryTable       = Grant{"dynamodb:Query", Table}
+	QueryIndexes     = Grant{"dynamodb:Query", Indexes}
+	PutItems         = Grant{"dynamodb:PutItem", Table}
+	DeleteItems      = Grant{"dynamodb:DeleteItem", Table}
+	LinkThumbnails   = Grant{"s3:GetObject", Thumbnails} // presigned GETs of images
+	SignUploads      = Grant{"s3:PutObject", Uploads}    // presigned POSTs of uploads
+	ReadUploads      = Grant{"s3:GetObject", Uploads}
+	DeleteUploads    = Grant{"s3:DeleteObject", Uploads}
+	WriteThumbnails  = Grant{"s3:PutObject", Thumbnails}
+	DeleteThumbnails = Grant{"s3:DeleteObject", Thumbnails}
+)
+
+// Grants is a function's set of grants.
+type Grants []Grant
+
+// On reports whether any grant is on one of the resources.
+func (gs Grants) On(rs ...Resource) bool {
+	return slices.ContainsFunc(gs, func(g Grant) bool { return slices.Contains(rs, g.Resource) })
+}
+
+// Has reports whether g is among the grants.
+func (gs Grants) Has(g Grant) bool { return slices.Contains(gs, g) }
+
+// Strings returns the grants as sorted "action resource" strings.
+func (gs Grants) Strings() []string {
+	out := make([]string, len(gs))
+	for i, g := range gs {
+		out[i] = g.String()
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// ObjectResource is the resource an object key of the images bucket is in.
+func ObjectResource(key string) Resource {
+	prefix, _, _ := strings.Cut(key, "/")
+	return Resource(prefix + "/*")
+}

@@ -1,0 +1,119 @@
+package inventory
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Page sizes.
+const (
+	DefaultPageSize = 25
+	MaxPageSize     = 100
+)
+
+// Position is where a list stands: the sort-key fields of the last entry of
+// a page, in the list's order. The next page starts after it.
+type Position []string
+
+// Range asks storage for one page: at most Limit entries after After (nil:
+// from the start).
+type Range struct {
+	Limit int
+	After Position
+}
+
+// PageRequest is a caller's request for one page of a list.
+type PageRequest struct {
+	Limit  int    // 1 to MaxPageSize; callers that let it be chosen send DefaultPageSize
+	Cursor string // "": the first page
+}
+
+// Page is one page of a list and the cursor of the next ("" on the last).
+type Page[T any] struct {
+	Items      []T
+	NextCursor string
+}
+
+// CursorFormat is the grammar of one list's cursors. A cursor names a
+// position in the list's order: its fields joined by "~", each matching its
+// pattern (no pattern admits "~"). Cursors are opaque to clients, which only
+// pass back what a page returned; but every string of the grammar is a
+// position, so any cursor the API's schema admits is one the list accepts,
+// and anything else is 400 invalid_cursor.
+type CursorFormat struct {
+	Name     string   // the list, for messages
+	Patterns []string // one per field, unanchored, in RE2 and ECMA-262 syntax alike
+	Example  string
+	re       *regexp.Regexp
+}
+
+const cursorSep = "~"
+
+// Field patterns of cursors.
+const (
+	cursorULID = `[0-9A-HJKMNP-TV-Z]{26}`
+	cursorSKU  = `[A-Za-z0-9._-]{1,64}`
+	cursorTime = `[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z`
+)
+
+// The lists' cursor formats.
+var (
+	// ItemsCursor: live items in SKU order; position (sku, id).
+	ItemsCursor = newCursorFormat("items", "BOLT-M8-40~01JDQ3ZK7X9V4M2N8P6R5T3W1Y", cursorSKU, cursorULID)
+	// DeletedItemsCursor: deleted items, newest deletion first; position
+	// (deleted at, id).
+	DeletedItemsCursor = newCursorFormat("deleted items", "2024-11-26T10:00:00.000Z~01JDQ3ZK7X9V4M2N8P6R5T3W1Y", cursorTime, cursorULID)
+	// LedgerCursor: an item's ledger, newest first; position (entry id).
+	LedgerCursor = newCursorFormat("ledger", "01JDQ4A2B3C4D5E6F7G8H9J0KM", cursorULID)
+	// ActivityCursor: an item's activity, newest first; position (entry id).
+	ActivityCursor = newCursorFormat("activity", "01JDQ4A2B3C4D5E6F7G8H9J0KM", cursorULID)
+)
+
+func newCursorFormat(name, example string, patterns ...string) *CursorFormat {
+	f := &CursorFormat{Name: name, Patterns: patterns, Example: example}
+	f.re = regexp.MustCompile(f.Pattern())
+	if !f.re.MatchString(example) {
+		panic("inventory: cursor example " + example + " does not match " + f.Pattern())
+	}
+	return f
+}
+
+// Pattern is the anchored regular expression of the whole cursor, as
+// openapi.yaml states it.
+func (f *CursorFormat) Pattern() string {
+	return "^" + strings.Join(f.Patterns, cursorSep) + "$"
+}
+
+// Encode returns the cursor of a position; "" for nil (the last page).
+func (f *CursorFormat) Encode(p Position) string {
+	if p == nil {
+		return ""
+	}
+	return strings.Join(p, cursorSep)
+}
+
+// Decode returns the position a cursor names; nil for "" (the first page).
+func (f *CursorFormat) Decode(cursor string) (Position, error) {
+	if cursor == "" {
+		return nil, nil
+	}
+	if !f.re.MatchString(cursor) {
+		return nil, Invalid(CodeInvalidCursor,
+			fmt.Sprintf("the cursor is not one the %s list issued; pass back nextCursor as it was, or start again without one", f.Name),
+			FieldError{Field: "cursor", Code: "pattern", Message: "cursor must match " + f.Pattern()})
+	}
+	return strings.Split(cursor, cursorSep), nil
+}
+
+// Range returns the storage range of a page request: the limit checked, the
+// cursor decoded.
+func (f *CursorFormat) Range(req PageRequest) (Range, error) {
+	limit := req.Limit
+	if limit < 1 || limit > MaxPageSize {
+		return Range{}, Invalid(CodeInvalidParameter, fmt.Sprintf("limit must be an integer from 1 to %d", MaxPageSize),
+			FieldError{Field: "limit", Code: "range", Message: fmt.Sprintf("limit must be an integer from 1 to %d, got %d", MaxPageSize, req.Limit)})
+	}
+	after, err := f.Decode(req.Cursor)
+	return Range{Limit: limit, After: after}, err
+}

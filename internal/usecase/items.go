@@ -1,0 +1,193 @@
+package usecase
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/depot-inventory/depot/internal/inventory"
+)
+
+// ItemDetail is an item as callers see it, with links to its image once the
+// image is ready.
+type ItemDetail struct {
+	inventory.Item
+	Links *ImageLinks // nil unless Item.Image is ready
+}
+
+// ImageLinks are presigned URLs of a ready image.
+type ImageLinks struct {
+	Original   string
+	Thumbnails []string // one per Item.Image.Thumbnails, in order
+	ExpiresAt  time.Time
+}
+
+// CreateItem creates an item with its opening stock and activity.
+func (s *Service) CreateItem(ctx context.Context, req Request, in inventory.CreateInput) (ItemDetail, bool, error) {
+	if err := in.Validate(); err != nil {
+		return ItemDetail{}, false, err
+	}
+	it, replayed, err := once(ctx, s, "CreateItem", req, in, func(p *pending) (inventory.Item, error) {
+		c := inventory.NewItem(in, req.Actor, s.now())
+		var err error
+		if c.Idempotency, err = p.record(c.Next); err != nil {
+			return inventory.Item{}, err
+		}
+		return c.Next, s.Store.SaveItem(ctx, c)
+	})
+	return s.detailed(ctx, it, replayed, err)
+}
+
+// GetItem returns a live item.
+func (s *Service) GetItem(ctx context.Context, id string) (ItemDetail, error) {
+	it, err := s.readItem(ctx, id, live)
+	d, _, err := s.detailed(ctx, it, false, err)
+	return d, err
+}
+
+// UpdateItem applies a merge patch to a live item. A patch that changes
+// nothing writes nothing and keeps the version.
+func (s *Service) UpdateItem(ctx context.Context, req Request, id string, p inventory.Patch) (ItemDetail, error) {
+	if err := p.Validate(); err != nil {
+		return ItemDetail{}, err
+	}
+	it, err := s.changeItem(ctx, id, live, req, nil, func(old inventory.Item) (*inventory.ItemChange, error) {
+		c, ok := inventory.ApplyPatch(old, p, req.Actor, s.now())
+		if !ok {
+			return nil, nil
+		}
+		return &c, nil
+	})
+	d, _, err := s.detailed(ctx, it, false, err)
+	return d, err
+}
+
+// DeleteItem soft-deletes a live item with a comment.
+func (s *Service) DeleteItem(ctx context.Context, req Request, id, comment string) (ItemDetail, bool, error) {
+	if err := inventory.ValidateComment(comment); err != nil {
+		return ItemDetail{}, false, err
+	}
+	input := struct{ ID, Comment string }{id, comment}
+	it, replayed, err := once(ctx, s, "DeleteItem", req, input, func(p *pending) (inventory.Item, error) {
+		return s.changeItem(ctx, id, live, req, p, func(old inventory.Item) (*inventory.ItemChange, error) {
+			c := inventory.Delete(old, req.Actor, comment, s.now())
+			return &c, nil
+		})
+	})
+	return s.detailed(ctx, it, replayed, err)
+}
+
+// RestoreItem makes a deleted item live again; its SKU must be free.
+func (s *Service) RestoreItem(ctx context.Context, req Request, id string) (ItemDetail, bool, error) {
+	input := struct{ ID string }{id}
+	it, replayed, err := once(ctx, s, "RestoreItem", req, input, func(p *pending) (inventory.Item, error) {
+		return s.changeItem(ctx, id, deleted, req, p, func(old inventory.Item) (*inventory.ItemChange, error) {
+			c := inventory.Restore(old, req.Actor, s.now())
+			return &c, nil
+		})
+	})
+	return s.detailed(ctx, it, replayed, err)
+}
+
+// ListItems lists live items in SKU order.
+func (s *Service) ListItems(ctx context.Context, pr inventory.PageRequest) (inventory.Page[ItemDetail], error) {
+	return s.itemPage(ctx, inventory.ItemsCursor, pr, s.Store.ListItems)
+}
+
+// ListDeletedItems lists deleted items, newest deletion first.
+func (s *Service) ListDeletedItems(ctx context.Context, pr inventory.PageRequest) (inventory.Page[ItemDetail], error) {
+	return s.itemPage(ctx, inventory.DeletedItemsCursor, pr, s.Store.ListDeletedItems)
+}
+
+func (s *Service) itemPage(ctx context.Context, f *inventory.CursorFormat, pr inventory.PageRequest,
+	list func(context.Context, inventory.Range) ([]inventory.Item, inventory.Position, error)) (inventory.Page[ItemDetail], error) {
+	items, err := listPage(ctx, f, pr, list)
+	if err != nil {
+		return inventory.Page[ItemDetail]{}, err
+	}
+	out := inventory.Page[ItemDetail]{Items: make([]ItemDetail, 0, len(items.Items)), NextCursor: items.NextCursor}
+	for _, it := range items.Items {
+		d, err := s.detail(ctx, it)
+		if err != nil {
+			return inventory.Page[ItemDetail]{}, err
+		}
+		out.Items = append(out.Items, d)
+	}
+	return out, nil
+}
+
+// ListHistory lists an item's stock ledger, newest first. The item may be
+// deleted: its history stays.
+func (s *Service) ListHistory(ctx context.Context, id string, pr inventory.PageRequest) (inventory.Page[inventory.LedgerEntry], error) {
+	return itemLog(ctx, s, id, inventory.LedgerCursor, pr, s.Store.ListLedger)
+}
+
+// ListActivity lists every change to an item, newest first. The item may
+// be deleted.
+func (s *Service) ListActivity(ctx context.Context, id string, pr inventory.PageRequest) (inventory.Page[inventory.Activity], error) {
+	return itemLog(ctx, s, id, inventory.ActivityCursor, pr, s.Store.ListActivity)
+}
+
+// itemLog reads one page of a list kept per item, once the item is known.
+func itemLog[T any](ctx context.Context, s *Service, id string, f *inventory.CursorFormat, pr inventory.PageRequest,
+	list func(context.Context, string, inventory.Range) ([]T, inventory.Position, error)) (inventory.Page[T], error) {
+	if _, err := f.Range(pr); err != nil {
+		return inventory.Page[T]{}, err
+	}
+	if _, err := s.readItem(ctx, id, anyState); err != nil {
+		return inventory.Page[T]{}, err
+	}
+	return listPage(ctx, f, pr, func(ctx context.Context, r inventory.Range) ([]T, inventory.Position, error) {
+		return list(ctx, id, r)
+	})
+}
+
+// listPage reads one page of a list: the request checked, the cursor
+// decoded into a position and the next one encoded.
+func listPage[T any](ctx context.Context, f *inventory.CursorFormat, pr inventory.PageRequest,
+	list func(context.Context, inventory.Range) ([]T, inventory.Position, error)) (inventory.Page[T], error) {
+	r, err := f.Range(pr)
+	if err != nil {
+		return inventory.Page[T]{}, err
+	}
+	items, next, err := list(ctx, r)
+	if err != nil {
+		return inventory.Page[T]{}, fmt.Errorf("list %s: %w", f.Name, err)
+	}
+	return inventory.Page[T]{Items: items, NextCursor: f.Encode(next)}, nil
+}
+
+// detailed adds the links to an item a use case returns.
+func (s *Service) detailed(ctx context.Context, it inventory.Item, replayed bool, err error) (ItemDetail, bool, error) {
+	if err != nil {
+		return ItemDetail{}, false, err
+	}
+	d, err := s.detail(ctx, it)
+	return d, replayed, err
+}
+
+// detail presigns the links of the item's image, if it is ready.
+func (s *Service) detail(ctx context.Context, it inventory.Item) (ItemDetail, error) {
+	d := ItemDetail{Item: it}
+	im := it.Image
+	if im == nil || im.Status != inventory.ImageReady {
+		return d, nil
+	}
+	if s.Signer == nil {
+		return d, fmt.Errorf("item %s has a ready image, but no signer is configured to link it", it.ID)
+	}
+	links := &ImageLinks{ExpiresAt: s.now().Add(DownloadURLTTL)}
+	var err error
+	if links.Original, err = s.Signer.PresignGet(ctx, im.Original, im.ContentType, DownloadURLTTL); err != nil {
+		return d, fmt.Errorf("link the image of %s: %w", it.ID, err)
+	}
+	for _, t := range im.Thumbnails {
+		url, err := s.Signer.PresignGet(ctx, t.Key, t.ContentType, DownloadURLTTL)
+		if err != nil {
+			return d, fmt.Errorf("link a thumbnail of %s: %w", it.ID, err)
+		}
+		links.Thumbnails = append(links.Thumbnails, url)
+	}
+	d.Links = links
+	return d, nil
+}

@@ -1,0 +1,185 @@
+// Package usecase holds Depot's workflows: what each operation does, in
+// order, with its rules — read-modify-write with bounded retries, the
+// If-Match precondition, idempotency (record, replay, key reuse) — written
+// once, over the ports storage and object storage implement. It imports
+// neither net/http nor the AWS SDK; the HTTP API and the Lambda wiring call
+// it, and package dynamo and package media implement its ports.
+package usecase
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/depot-inventory/depot/internal/inventory"
+)
+
+// Store is what the use cases need of storage.
+type Store interface {
+	// GetItem reads an item, live or deleted, strongly consistently; a
+	// missing one is a KindNotFound error with code item_not_found.
+	GetItem(ctx context.Context, id string) (inventory.Item, error)
+	// SaveItem commits a change atomically, or fails with
+	// inventory.ErrStale (the item is no longer c.Old),
+	// inventory.ErrIdempotencyRace (c.Idempotency's scope was recorded
+	// meanwhile), or a domain error (sku_conflict).
+	SaveItem(ctx context.Context, c inventory.ItemChange) error
+	ListItems(ctx context.Context, r inventory.Range) ([]inventory.Item, inventory.Position, error)
+	ListDeletedItems(ctx context.Context, r inventory.Range) ([]inventory.Item, inventory.Position, error)
+	ListLedger(ctx context.Context, itemID string, r inventory.Range) ([]inventory.LedgerEntry, inventory.Position, error)
+	ListActivity(ctx context.Context, itemID string, r inventory.Range) ([]inventory.Activity, inventory.Position, error)
+	// GetIdempotency returns the record of scope unexpired at now, or nil.
+	GetIdempotency(ctx context.Context, scope string, now time.Time) (*inventory.IdempotencyRecord, error)
+}
+
+// Signer presigns object storage requests that clients make themselves.
+type Signer interface {
+	// PresignUpload returns a form that uploads exactly key, with exactly
+	// contentType and 1 to maxBytes bytes, until now+ttl.
+	PresignUpload(ctx context.Context, key, contentType string, maxBytes int64, ttl time.Duration) (inventory.UploadForm, error)
+	// PresignGet returns a URL that reads key for ttl, served as contentType.
+	PresignGet(ctx context.Context, key, contentType string, ttl time.Duration) (string, error)
+}
+
+// Objects reads, writes and deletes objects.
+type Objects interface {
+	// Get reads an object; inventory.ErrObjectNotFound if it is missing,
+	// inventory.ErrObjectTooLarge if it is over maxBytes.
+	Get(ctx context.Context, key string, maxBytes int64) ([]byte, error)
+	Put(ctx context.Context, key, contentType string, data []byte) error
+	// Delete removes objects; missing ones are no error.
+	Delete(ctx context.Context, keys ...string) error
+}
+
+// Thumbnailer checks an image and makes its thumbnails; a file it refuses
+// is an *inventory.RejectedImageError.
+type Thumbnailer interface {
+	Make(data []byte) (inventory.ProcessedImage, error)
+}
+
+// Limits and lifetimes.
+const (
+	// MaxSaveAttempts bounds the read-modify-write attempts of a change
+	// made without If-Match while concurrent changes win the race.
+	MaxSaveAttempts = 5
+	// UploadFormTTL is how long an upload form works.
+	UploadFormTTL = 15 * time.Minute
+	// DownloadURLTTL is how long a presigned image URL works.
+	DownloadURLTTL = 15 * time.Minute
+	// DefaultMaxUploadBytes is the largest upload unless configured: 10 MiB.
+	DefaultMaxUploadBytes int64 = 10 << 20
+)
+
+// Service runs the use cases. A function sets the dependencies it uses;
+// the rest stay nil.
+type Service struct {
+	Store          Store
+	Signer         Signer      // upload forms and image links
+	Objects        Objects     // image processing
+	Thumbnailer    Thumbnailer // image processing
+	Now            func() time.Time
+	MaxUploadBytes int64 // 0: DefaultMaxUploadBytes
+	Logger         *slog.Logger
+}
+
+func (s *Service) now() time.Time {
+	if s.Now == nil {
+		return time.Now()
+	}
+	return s.Now()
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.Default()
+	}
+	return s.Logger
+}
+
+func (s *Service) maxUploadBytes() int64 {
+	if s.MaxUploadBytes <= 0 {
+		return DefaultMaxUploadBytes
+	}
+	return s.MaxUploadBytes
+}
+
+// Request is who asks for a change, and how.
+type Request struct {
+	Actor          string
+	IdempotencyKey string             // "" without one; else 1 to 200 visible ASCII characters
+	IfMatch        *inventory.IfMatch // nil without a precondition
+}
+
+// The states an item must be in for a change.
+type itemState int
+
+const (
+	live itemState = iota
+	deleted
+	anyState
+)
+
+// changeItem is the one read-modify-write loop of Depot: it reads the item,
+// checks that it is in the state the operation needs and that the caller's
+// precondition holds, lets edit compute the change (nil: nothing to write),
+// and commits it with idem's record (if any) holding the resulting item
+// (an edit may instead record a result of its own in c.Idempotency).
+// When a concurrent change wins the race, a request with If-Match fails with
+// precondition_failed (the caller decides what to do with the news); one
+// without is retried on a fresh read, MaxSaveAttempts times in all.
+func (s *Service) changeItem(ctx context.Context, id string, state itemState, req Request, idem *pending,
+	edit func(old inventory.Item) (*inventory.ItemChange, error)) (inventory.Item, error) {
+	for attempt := 1; ; attempt++ {
+		old, err := s.readItem(ctx, id, state)
+		if err != nil {
+			return inventory.Item{}, err
+		}
+		if !req.IfMatch.Matches(old.Version) {
+			return inventory.Item{}, inventory.Errorf(inventory.KindPrecondition, inventory.CodePreconditionFailed,
+				"If-Match does not match the item's current ETag \"%d\"", old.Version)
+		}
+		c, err := edit(old)
+		if err != nil || c == nil {
+			return old, err
+		}
+		if idem != nil {
+			if c.Idempotency, err = idem.record(c.Next); err != nil {
+				return inventory.Item{}, err
+			}
+		}
+		err = s.Store.SaveItem(ctx, *c)
+		if !errors.Is(err, inventory.ErrStale) {
+			return c.Next, err
+		}
+		if req.IfMatch != nil {
+			return inventory.Item{}, inventory.Errorf(inventory.KindPrecondition, inventory.CodePreconditionFailed,
+				"the item changed after it was read; read it again and retry with its new ETag")
+		}
+		if attempt == MaxSaveAttempts {
+			return inventory.Item{}, inventory.Errorf(inventory.KindConflict, inventory.CodeVersionConflict,
+				"the item kept changing concurrently; retry")
+		}
+	}
+}
+
+// readItem reads an item that must be in state.
+func (s *Service) readItem(ctx context.Context, id string, state itemState) (inventory.Item, error) {
+	if !inventory.IsValidID(id) {
+		return inventory.Item{}, inventory.Errorf(inventory.KindNotFound, inventory.CodeItemNotFound,
+			"no item with id %q (item ids are 26-character ULIDs)", id)
+	}
+	it, err := s.Store.GetItem(ctx, id)
+	if err != nil {
+		return it, err
+	}
+	switch {
+	case state == live && it.Deleted != nil:
+		return it, inventory.Errorf(inventory.KindNotFound, inventory.CodeItemDeleted,
+			"item %s was deleted at %s by %s; restore it with POST /items/%s/restore",
+			it.ID, it.Deleted.At.Format(inventory.TimeLayout), it.Deleted.By, it.ID)
+	case state == deleted && it.Deleted == nil:
+		return it, inventory.Errorf(inventory.KindNotFound, inventory.CodeItemNotDeleted, "item %s is not deleted", it.ID)
+	}
+	return it, nil
+}
