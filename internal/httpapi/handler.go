@@ -41,7 +41,9 @@ type reply struct {
 	raw    []byte // sent as it is, with header's Content-Type
 }
 
-func jsonReply(status int, body any) reply { return reply{status: status, header: http.Header{}, body: body} }
+func jsonReply(status int, body any) reply {
+	return reply{status: status, header: http.Header{}, body: body}
+}
 
 // NewHandler returns the http.Handler of the named function: its one route,
 // behind the route's role check, with request logging, call counting and

@@ -21,8 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/depot-inventory/depot/internal/dev/localrun"
-	"github.com/depot-inventory/depot/internal/lambdafn"
 	"github.com/depot-inventory/depot/internal/inventory"
+	"github.com/depot-inventory/depot/internal/lambdafn"
 	"github.com/depot-inventory/depot/internal/usecase"
 )
 
