@@ -35,6 +35,8 @@ type Route struct {
 	handle   func(*api, *http.Request) (reply, error)
 }
 
+//go:generate go run ../../cmd/depot-gen -root ../..
+
 // RouteKey is the API Gateway route key, e.g. "GET /items/{id}".
 func (r Route) RouteKey() string { return r.Method + " " + r.Path }
 
@@ -58,8 +60,9 @@ var Routes = []Route{
 		handle: (*api).health},
 	{Function: "GetOpenAPI", Method: "GET", Path: "/openapi.yaml", Role: RolePublic,
 		handle: (*api).openAPI},
+	// A new item has no image: its response links none.
 	{Function: "CreateItem", Method: "POST", Path: "/items", Role: RoleEditor,
-		Grants: access.Grants{access.GetItems, access.PutItems, access.LinkThumbnails},
+		Grants: access.Grants{access.GetItems, access.PutItems},
 		handle: (*api).createItem},
 	{Function: "ListItems", Method: "GET", Path: "/items", Role: RoleViewer, Query: pageQuery,
 		Grants: access.Grants{access.QueryIndexes, access.LinkThumbnails},

@@ -84,6 +84,12 @@ func TestMain(m *testing.M) {
 	}
 	fmt.Fprintf(os.Stderr, "itest engines: DynamoDB %s; S3 %s\n", engines.DynamoDB, engines.S3)
 	code := m.Run()
+	if code == 0 && wholeSuite() {
+		for _, p := range grantProblems() {
+			fmt.Fprintln(os.Stderr, "least privilege:", p)
+			code = 1
+		}
+	}
 	_ = engines.Close()
 	_ = os.RemoveAll(stateDir)
 	os.Exit(code)
@@ -97,15 +103,21 @@ type env struct {
 	stack *localrun.Stack
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t, nil) }
+
+// newEnvWith deploys with settings edit changes (a clock, a smaller upload
+// limit).
+func newEnvWith(t *testing.T, edit func(*lambdafn.Settings)) *env {
 	t.Helper()
 	n := tableSeq.Add(1)
 	name := fmt.Sprintf("depot-itest-%d-%d", os.Getpid(), n)
 	logs := &logBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
-	stack, err := engines.Deploy(context.Background(), lambdafn.Settings{
-		TableName: name, BucketName: strings.ToLower(name),
-	}, issuer, logger)
+	settings := lambdafn.Settings{TableName: name, BucketName: strings.ToLower(name)}
+	if edit != nil {
+		edit(&settings)
+	}
+	stack, err := engines.Deploy(context.Background(), settings, issuer, logger)
 	if err != nil {
 		t.Fatalf("deploy: %v", err)
 	}
@@ -209,6 +221,7 @@ type logBuffer struct {
 }
 
 func (l *logBuffer) Write(p []byte) (int, error) {
+	observeGrants(p) // slog writes one whole line per call
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.Write(p)

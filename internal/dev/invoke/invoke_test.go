@@ -52,8 +52,9 @@ var httpWants = map[string]httpWant{
 		if err := json.Unmarshal([]byte(resp.Body), &item); err != nil {
 			t.Fatalf("body: %v: %s", err, resp.Body)
 		}
-		if item.SKU != "WIDGET-001" || item.ID == "" {
-			t.Errorf("item = %+v, want sku WIDGET-001 with an id", item)
+		// events/create-item.json's body is openapi.yaml's example.
+		if item.SKU != "BOLT-M8-40" || item.ID == "" || item.CreatedBy != "alice@example.com" {
+			t.Errorf("item = %+v, want sku BOLT-M8-40 with an id, by alice@example.com", item)
 		}
 		if loc := header(resp, "Location"); loc != "/items/"+item.ID {
 			t.Errorf("Location = %q, want /items/%s", loc, item.ID)
@@ -66,6 +67,7 @@ var httpWants = map[string]httpWant{
 	"DeleteItem":        {status: 404, code: "item_not_found"},
 	"RestoreItem":       {status: 404, code: "item_not_found"},
 	"ListItemHistory":   {status: 404, code: "item_not_found"},
+	"ListItemActivity":  {status: 404, code: "item_not_found"},
 	"CreateImageUpload": {status: 404, code: "item_not_found"},
 }
 

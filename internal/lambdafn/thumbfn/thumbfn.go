@@ -7,8 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -47,8 +49,6 @@ func MustHandler() func(context.Context, events.S3Event) error {
 // Processor handles S3 ObjectCreated events for uploads.
 type Processor struct {
 	Service *usecase.Service
-	// Stats, when set, receives the calls each event's processing made.
-	Stats func(*callstats.Stats)
 }
 
 // New builds the processor MakeThumbnails runs.
@@ -61,14 +61,25 @@ func New(ctx context.Context, s lambdafn.Settings) (*Processor, error) {
 	return &Processor{Service: svc}, nil
 }
 
-// Handle processes every record of the event. An error makes Lambda retry
-// the whole event, which is safe: every step is idempotent.
-func (p *Processor) Handle(ctx context.Context, ev events.S3Event) error {
+// Handle processes every record of the event, and logs one line for the
+// event with the calls it made. An error makes Lambda retry the whole
+// event, which is safe: every step is idempotent.
+func (p *Processor) Handle(ctx context.Context, ev events.S3Event) (err error) {
+	start := time.Now()
 	ctx, stats := callstats.With(ctx)
 	defer func() {
-		if p.Stats != nil {
-			p.Stats(stats)
+		attrs := []slog.Attr{
+			slog.String("function", Function), slog.Int("records", len(ev.Records)),
+			slog.Float64("durationMs", float64(time.Since(start).Microseconds())/1000),
+			slog.Any("ddbOps", stats.Calls("DynamoDB")), slog.Any("s3Ops", stats.Calls("S3")),
+			slog.Any("grants", stats.Actions()),
 		}
+		level := slog.LevelInfo
+		if err != nil {
+			level = slog.LevelError
+			attrs = append(attrs, slog.String("error", err.Error()))
+		}
+		p.Service.Logger.LogAttrs(ctx, level, "event", attrs...)
 	}()
 	var errs []error
 	for _, rec := range ev.Records {
