@@ -178,11 +178,16 @@ func startFront(t *testing.T, tls bool) *front {
 	return f
 }
 
-// client is an SDK client of the front with creds, logging into f.log.
+// client is an SDK client of the front with creds, logging into f.log. It
+// computes request checksums and validates response ones when the
+// operation supports them, as config.LoadDefaultConfig's clients (Depot's)
+// do by default.
 func (f *front) client(creds aws.CredentialsProvider, optFns ...func(*s3.Options)) *s3.Client {
 	return s3.New(s3.Options{
 		Region: frontRegion, BaseEndpoint: aws.String(f.srv.URL), UsePathStyle: true,
 		Credentials: creds, HTTPClient: f.srv.Client(), Logger: f.log.logger(),
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenSupported,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenSupported,
 	}, optFns...)
 }
 
