@@ -225,11 +225,18 @@ func setField(fields [][2]string, name, value string) [][2]string {
 }
 
 type xmlError struct {
-	Code           string
-	Message        string
-	ProposedSize   string
-	MaxSizeAllowed string
-	MinSizeAllowed string
+	Code                       string
+	Message                    string
+	ProposedSize               string
+	MaxSizeAllowed             string
+	MinSizeAllowed             string
+	Region                     string
+	HeadersNotSigned           string
+	RequestTime                string
+	ServerTime                 string
+	MaxAllowedSkewMilliseconds string
+	XAmzExpires                string `xml:"X-Amz-Expires"`
+	Expires                    string
 }
 
 func decodeError(t *testing.T, body []byte) xmlError {
