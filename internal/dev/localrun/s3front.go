@@ -69,9 +69,11 @@ func (h *s3Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Header.Set(eventNameMeta, EventObjectCreatedMultipart)
 	}
 	mode := r.Header.Get("X-Amz-Checksum-Mode")
-	if mode == "" {
-		// A presigned URL carries it in its query.
-		mode = r.URL.Query().Get("x-amz-checksum-mode")
+	for k, v := range r.URL.Query() {
+		// A presigned URL carries it in its query (the SDK hoists it there).
+		if strings.EqualFold(k, "x-amz-checksum-mode") && len(v) > 0 {
+			mode = v[0]
+		}
 	}
 	cw := &checksumWriter{ResponseWriter: w, enabled: strings.EqualFold(mode, "ENABLED")}
 	h.fake.ServeHTTP(cw, r)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
@@ -452,5 +453,32 @@ func TestCanonicalization(t *testing.T) {
 	}
 	if got := canonicalQuery("X-Amz-Signature=abc&X-Amz-Date=1", "X-Amz-Signature"); got != "X-Amz-Date=1" {
 		t.Errorf("presigned canonicalQuery = %q", got)
+	}
+}
+
+// UNSIGNED-PAYLOAD signs the request but not its body, as on S3: the body
+// is taken as sent, and a checksum header is what still guards it.
+func TestUnsignedPayload(t *testing.T) {
+	f := startFront(t, false)
+	put := func(body string, hdr map[string]string) (*http.Response, xmlError) {
+		r, _ := http.NewRequest(http.MethodPut, f.srv.URL+"/"+testBucket+"/k", strings.NewReader(body))
+		for k, v := range hdr {
+			r.Header.Set(k, v)
+		}
+		r.Header.Set("X-Amz-Content-Sha256", unsignedPayload)
+		signer := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
+		if err := signer.SignHTTP(context.Background(), localCreds, r, unsignedPayload, "s3", frontRegion, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		return f.do(t, r)
+	}
+	if resp, e := put("any body", nil); resp.StatusCode != 200 || string(f.stored("k")) != "any body" {
+		t.Fatalf("UNSIGNED-PAYLOAD PUT: %d %+v", resp.StatusCode, e)
+	}
+	if resp, e := put("changed", map[string]string{"x-amz-checksum-crc32": checksumOf(algCRC32, []byte("meant"))}); resp.StatusCode != 400 || e.Code != "BadDigest" {
+		t.Errorf("UNSIGNED-PAYLOAD with a wrong checksum: %d %+v", resp.StatusCode, e)
+	}
+	if got := f.stored("k"); string(got) != "any body" {
+		t.Errorf("object now %q", got)
 	}
 }
