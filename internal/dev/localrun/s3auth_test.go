@@ -40,7 +40,7 @@ func static(c aws.Credentials) aws.CredentialsProvider {
 
 // sdkSign signs a raw request with aws-sdk-go-v2's own SigV4 signer, the
 // reference the engine's verifier is held to, for a body hashed here.
-func sdkSign(t *testing.T, req *http.Request, body []byte, region string, creds aws.Credentials, at time.Time) {
+func sdkSign(t testing.TB, req *http.Request, body []byte, region string, creds aws.Credentials, at time.Time) {
 	t.Helper()
 	sum := sha256.Sum256(body)
 	hash := hex.EncodeToString(sum[:])
