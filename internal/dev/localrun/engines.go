@@ -42,9 +42,11 @@ func StartDynamoDB() (*Engine, error) {
 	return serve("minidyn (embedded DynamoDB)", withCRC32(server.NewServer()))
 }
 
-// StartS3 starts the embedded S3 (gofakes3, in memory) on a loopback port,
-// with policy-checked browser POST uploads and no event notifications
-// (StartS3WithEvents has them).
+// StartS3 starts the embedded S3 (gofakes3, in memory) on a loopback port:
+// requests must be signed with the local credentials (LocalAccessKeyID,
+// LocalSecretAccessKey) as S3 requires, browser POST uploads are
+// policy-checked, objects keep checksums, and no event notifications are
+// sent (StartS3WithEvents has them, and other options).
 func StartS3() (*Engine, error) {
 	e, _, err := StartS3WithEvents(S3Options{})
 	return e, err

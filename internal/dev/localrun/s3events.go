@@ -1,6 +1,7 @@
 package localrun
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"crypto/rand"
@@ -45,9 +46,15 @@ type S3Options struct {
 	Bucket string
 	Prefix string
 	Suffix string
-	// Region is the events' awsRegion and the bucket's region
-	// (default us-east-1).
+	// Region is the events' awsRegion (default us-east-1) and, when set,
+	// the only region requests may be signed for, as a bucket's region is
+	// on S3 (AuthorizationHeaderMalformed otherwise); unset, a request may
+	// name any region in its credential scope.
 	Region string
+	// Credentials are the access keys requests must be signed with, access
+	// key ID to secret access key (default: LocalAccessKeyID with
+	// LocalSecretAccessKey, the ones UseEngines puts in the environment).
+	Credentials map[string]string
 	// Backoff is the wait before the first retry, doubled before the second
 	// (default 200ms; Lambda waits a minute, then two).
 	Backoff time.Duration
@@ -62,17 +69,12 @@ type S3Options struct {
 	Logger *slog.Logger
 }
 
-// StartS3WithEvents starts the embedded S3 with policy-checked browser POST
-// uploads (see s3post.go) and S3 event notifications for created objects.
+// StartS3WithEvents starts the embedded S3 with authenticated requests
+// (s3auth.go), policy-checked browser POST uploads (s3post.go), stored
+// checksums (s3checksum.go) and S3 event notifications for created objects.
 // Closing the engine stops the notifier after the server.
 func StartS3WithEvents(opts S3Options) (*Engine, *Notifier, error) {
-	n := NewNotifier(opts)
-	backend := &eventBackend{Backend: s3mem.New(), notifier: n}
-	faker := gofakes3.New(backend, gofakes3.WithAutoBucket(false))
-	h := &s3Handler{fake: faker.Server(), backend: backend, now: time.Now, maxPostBytes: opts.MaxPostBytes}
-	if h.maxPostBytes <= 0 {
-		h.maxPostBytes = 64 << 20
-	}
+	h, n := newS3Handler(opts)
 	e, err := serve("gofakes3 (embedded S3)", h)
 	if err != nil {
 		n.Close()
@@ -319,9 +321,9 @@ type s3ObjectJSON struct {
 }
 
 // eventBackend is the in-memory backend telling the notifier of every
-// object created. It embeds *s3mem.Backend so that gofakes3 still finds
-// the versioning methods; s3mem's CopyObject writes through its own
-// PutObject, so a copy is told once, as a copy.
+// object created, and storing objects' metadata as S3 does (storedMeta: the
+// object's checksum, no request-only headers). It embeds *s3mem.Backend so
+// that gofakes3 still finds the versioning methods.
 type eventBackend struct {
 	*s3mem.Backend
 	notifier *Notifier
@@ -348,31 +350,51 @@ func (b *eventBackend) PutObject(bucket, key string, meta map[string]string, inp
 }
 
 // put stores an object and tells the notifier; it returns the object's
-// ETag (hex MD5).
+// ETag (hex MD5). The object's checksum is the PUT's own (verified by the
+// front), or else CRC64NVME; a multipart upload's is always CRC64NVME over
+// the whole object (see s3checksum.go).
 func (b *eventBackend) put(eventName, bucket, key string, meta map[string]string, input io.Reader, size int64, conditions *gofakes3.PutConditions) (gofakes3.PutObjectResult, string, error) {
-	h := md5.New()
-	result, err := b.Backend.PutObject(bucket, key, meta, io.TeeReader(input, h), size, conditions)
+	data, err := gofakes3.ReadAll(input, size)
+	if err != nil {
+		return gofakes3.PutObjectResult{}, "", err
+	}
+	meta = storedMeta(meta, data, algCRC64NVME, eventName == EventObjectCreatedPut)
+	result, err := b.Backend.PutObject(bucket, key, meta, bytes.NewReader(data), size, conditions)
 	if err != nil {
 		return result, "", err
 	}
-	etag := hex.EncodeToString(h.Sum(nil))
+	sum := md5.Sum(data)
+	etag := hex.EncodeToString(sum[:])
 	b.notifier.created(eventName, bucket, key, size, etag, result.VersionID)
 	return result, etag, nil
 }
 
-// CopyObject copies and tells the notifier of the new object.
+// CopyObject copies and tells the notifier of the new object. The copy's
+// checksum is computed over its bytes with the algorithm the request asks
+// for (x-amz-checksum-algorithm), else the source's.
 func (b *eventBackend) CopyObject(srcBucket, srcKey, dstBucket, dstKey string, meta map[string]string) (gofakes3.CopyObjectResult, error) {
 	delete(meta, eventNameMeta)
-	result, err := b.Backend.CopyObject(srcBucket, srcKey, dstBucket, dstKey, meta)
+	src, err := b.Backend.GetObject(srcBucket, srcKey, nil)
 	if err != nil {
-		return result, err
+		return gofakes3.CopyObjectResult{}, err
 	}
-	var size int64
-	var version gofakes3.VersionID
-	if obj, err := b.Backend.HeadObject(dstBucket, dstKey); err == nil {
-		size, version = obj.Size, obj.VersionID
-		obj.Contents.Close()
+	defer src.Contents.Close()
+	data, err := gofakes3.ReadAll(src.Contents, src.Size)
+	if err != nil {
+		return gofakes3.CopyObjectResult{}, err
 	}
-	b.notifier.created(EventObjectCreatedCopy, dstBucket, dstKey, size, strings.Trim(result.ETag, `"`), version)
-	return result, nil
+	alg := storedAlgorithm(src.Metadata)
+	for k, v := range meta {
+		if strings.EqualFold(k, "X-Amz-Checksum-Algorithm") {
+			alg = strings.ToUpper(v)
+		}
+	}
+	result, err := b.Backend.PutObject(dstBucket, dstKey, storedMeta(meta, data, alg, false), bytes.NewReader(data), src.Size, nil)
+	if err != nil {
+		return gofakes3.CopyObjectResult{}, err
+	}
+	sum := md5.Sum(data)
+	etag := hex.EncodeToString(sum[:])
+	b.notifier.created(EventObjectCreatedCopy, dstBucket, dstKey, src.Size, etag, result.VersionID)
+	return gofakes3.CopyObjectResult{ETag: `"` + etag + `"`, LastModified: gofakes3.NewContentTime(time.Now())}, nil
 }

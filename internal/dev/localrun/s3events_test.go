@@ -105,11 +105,14 @@ func TestMultipartUploadEvent(t *testing.T) {
 	}
 }
 
-// A client cannot pass the engine's event-name marker.
+// A client cannot pass the engine's event-name marker, nor its stored
+// checksum, even in a validly signed request.
 func TestEventNameHeaderFromClientIgnored(t *testing.T) {
 	env := startS3Env(t, nil)
 	req, _ := http.NewRequest(http.MethodPut, env.engine.URL+"/"+testBucket+"/uploads/I/U", strings.NewReader("abc"))
 	req.Header.Set(eventNameMeta, EventObjectCreatedMultipart)
+	req.Header.Set(checksumMeta, "CRC32 AAAAAA==")
+	sdkSign(t, req, []byte("abc"), "eu-west-1", localCreds, time.Now())
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -121,12 +124,16 @@ func TestEventNameHeaderFromClientIgnored(t *testing.T) {
 	if rec := env.onlyEvent(t); rec.EventName != "ObjectCreated:Put" {
 		t.Errorf("event %s", rec.EventName)
 	}
-	head, err := env.client.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(testBucket), Key: aws.String("uploads/I/U")})
+	head, err := env.client.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(testBucket), Key: aws.String("uploads/I/U"),
+		ChecksumMode: types.ChecksumModeEnabled})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(head.Metadata) != 0 {
 		t.Errorf("metadata %v", head.Metadata)
+	}
+	if got, want := aws.ToString(head.ChecksumCRC64NVME), checksumOf(algCRC64NVME, []byte("abc")); got != want || aws.ToString(head.ChecksumCRC32) != "" {
+		t.Errorf("checksum %q %q, want CRC64NVME %q", got, aws.ToString(head.ChecksumCRC32), want)
 	}
 }
 

@@ -5,8 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
-	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -40,39 +38,19 @@ import (
 //     only up to the range's maximum + 1 byte (and never beyond
 //     S3Options.MaxPostBytes, as objects are kept in memory).
 //
-// Not done: the signature is not verified (gofakes3 checks no signature at
-// all), a form without a policy is refused (the bucket is private), and
-// of the stored headers only Content-Type, Cache-Control,
+// The policy's signature is verified first (s3auth.go: verifyPost), as S3
+// does: x-amz-signature must be the SigV4 HMAC of the base64 policy under
+// the signing key of x-amz-credential's scope, for one of the engine's
+// access keys. A form with none of the signature fields is anonymous and
+// refused (the bucket is private).
+//
+// Not done: of the stored headers only Content-Type, Cache-Control,
 // Content-Disposition, Content-Encoding, Expires and x-amz-meta-* are kept.
 // Field names match case-insensitively.
-
-// s3Handler is the embedded S3's HTTP front: browser POSTs are handled
-// here, everything else by gofakes3.
-type s3Handler struct {
-	fake         http.Handler
-	backend      *eventBackend
-	now          func() time.Time
-	maxPostBytes int64
-}
 
 // Form parts before the file: their total size is capped as S3 does
 // (MaxPostPreDataLengthExceeded).
 const maxPostPreData = 1 << 20
-
-func (h *s3Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// The event-name header is ours to set, never a client's.
-	r.Header.Del(eventNameMeta)
-	if bucket, ok := browserPost(r); ok {
-		h.servePost(w, r, bucket)
-		return
-	}
-	if _, ok := r.URL.Query()["uploads"]; ok && r.Method == http.MethodPost {
-		// Initiating a multipart upload: gofakes3 keeps the request's
-		// X-Amz-* headers and hands them to PutObject when it completes.
-		r.Header.Set(eventNameMeta, EventObjectCreatedMultipart)
-	}
-	h.fake.ServeHTTP(w, r)
-}
 
 // browserPost tells a form upload: POST /{bucket} or /{bucket}/ with a
 // multipart/form-data body and no subresource.
@@ -86,39 +64,6 @@ func browserPost(r *http.Request) (string, bool) {
 	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	return bucket, err == nil && mt == "multipart/form-data"
-}
-
-// postError is S3's XML error document, with the extra elements S3 adds to
-// size errors.
-type postError struct {
-	XMLName        xml.Name `xml:"Error"`
-	Code           string   `xml:"Code"`
-	Message        string   `xml:"Message"`
-	BucketName     string   `xml:"BucketName,omitempty"`
-	ProposedSize   string   `xml:"ProposedSize,omitempty"`
-	MaxSizeAllowed string   `xml:"MaxSizeAllowed,omitempty"`
-	MinSizeAllowed string   `xml:"MinSizeAllowed,omitempty"`
-	RequestID      string   `xml:"RequestId"`
-	HostID         string   `xml:"HostId"`
-	status         int
-}
-
-func (e *postError) Error() string { return e.Code + ": " + e.Message }
-
-func accessDenied(msg string) *postError {
-	return &postError{status: http.StatusForbidden, Code: "AccessDenied", Message: msg}
-}
-
-func policyDenied(format string, args ...any) *postError {
-	return accessDenied("Invalid according to Policy: " + fmt.Sprintf(format, args...))
-}
-
-func badPost(code, msg string) *postError {
-	return &postError{status: http.StatusBadRequest, Code: code, Message: msg}
-}
-
-func invalidPolicy(msg string) *postError {
-	return badPost("InvalidPolicyDocument", "Invalid Policy: "+msg)
 }
 
 // formField is a form value before the file.
@@ -140,44 +85,14 @@ func (f *postForm) get(name string) (string, bool) {
 }
 
 func (h *s3Handler) servePost(w http.ResponseWriter, r *http.Request, bucket string) {
-	requestID := strings.ToUpper(randomHex(8))
 	hdr := w.Header()
-	hdr.Set("x-amz-request-id", requestID)
-	hdr.Set("x-amz-id-2", base64.StdEncoding.EncodeToString([]byte(randomHex(24))))
-	hdr.Set("Server", "AmazonS3")
+	setRequestIDs(hdr)
 	// Browsers post cross-origin; gofakes3 answers its own CORS preflight.
 	hdr.Set("Access-Control-Allow-Origin", "*")
 	hdr.Set("Access-Control-Expose-Headers", "ETag, Location, x-amz-request-id, x-amz-version-id")
-
 	if err := h.post(w, r, bucket); err != nil {
-		var pe *postError
-		if !errors.As(err, &pe) {
-			pe = backendError(err)
-		}
-		// Read what is left of a modest body, so that the client, which may
-		// still be sending, reads this answer rather than a reset.
-		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 8<<20))
-		pe.RequestID, pe.HostID = requestID, hdr.Get("x-amz-id-2")
-		hdr.Set("Content-Type", "application/xml")
-		w.WriteHeader(pe.status)
-		_, _ = w.Write([]byte(xml.Header))
-		_ = xml.NewEncoder(w).Encode(pe)
+		writeS3Error(w, r, backendError(err))
 	}
-}
-
-// backendError turns a gofakes3 error into S3's answer.
-func backendError(err error) *postError {
-	var ge gofakes3.Error
-	if errors.As(err, &ge) {
-		code := ge.ErrorCode()
-		msg := err.Error()
-		var er *gofakes3.ErrorResponse
-		if errors.As(err, &er) && er.Message != "" {
-			msg = er.Message
-		}
-		return &postError{status: code.Status(), Code: string(code), Message: msg}
-	}
-	return &postError{status: http.StatusInternalServerError, Code: "InternalError", Message: err.Error()}
 }
 
 func (h *s3Handler) post(w http.ResponseWriter, r *http.Request, bucket string) error {
@@ -186,22 +101,22 @@ func (h *s3Handler) post(w http.ResponseWriter, r *http.Request, bucket string) 
 		return err
 	}
 	if !exists {
-		e := &postError{status: http.StatusNotFound, Code: "NoSuchBucket", Message: "The specified bucket does not exist", BucketName: bucket}
+		e := newS3Error(http.StatusNotFound, "NoSuchBucket", "The specified bucket does not exist")
 		return e
 	}
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return badPost("MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data.")
+		return badRequest("MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data.")
 	}
 	form := &postForm{}
 	var preData int64
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
-			return badPost("IncorrectNumberOfFilesInPostRequest", "POST requires exactly one file upload per request.")
+			return badRequest("IncorrectNumberOfFilesInPostRequest", "POST requires exactly one file upload per request.")
 		}
 		if err != nil {
-			return badPost("MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data.")
+			return badRequest("MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data.")
 		}
 		name := part.FormName()
 		if name == "" {
@@ -212,11 +127,11 @@ func (h *s3Handler) post(w http.ResponseWriter, r *http.Request, bucket string) 
 		}
 		value, err := io.ReadAll(io.LimitReader(part, maxPostPreData-preData+1))
 		if err != nil {
-			return badPost("MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data.")
+			return badRequest("MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data.")
 		}
 		preData += int64(len(value))
 		if preData > maxPostPreData {
-			return badPost("MaxPostPreDataLengthExceeded", "Your POST request fields preceeding the upload file was too large.")
+			return badRequest("MaxPostPreDataLengthExceeded", "Your POST request fields preceeding the upload file was too large.")
 		}
 		form.fields = append(form.fields, formField{name: name, value: string(value)})
 	}
@@ -227,7 +142,10 @@ func (h *s3Handler) post(w http.ResponseWriter, r *http.Request, bucket string) 
 func (h *s3Handler) store(w http.ResponseWriter, r *http.Request, bucket string, form *postForm, filename string, file io.Reader) error {
 	key, ok := form.get("key")
 	if !ok {
-		return badPost("InvalidArgument", "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.")
+		return badRequest("InvalidArgument", "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.")
+	}
+	if err := h.auth.verifyPost(form); err != nil {
+		return err
 	}
 	rng, err := h.checkPolicy(bucket, form)
 	if err != nil {
@@ -239,11 +157,11 @@ func (h *s3Handler) store(w http.ResponseWriter, r *http.Request, bucket string,
 	}
 	data, err := io.ReadAll(io.LimitReader(file, limit+1))
 	if err != nil {
-		return badPost("IncompleteBody", "The request body terminated unexpectedly")
+		return badRequest("IncompleteBody", "The request body terminated unexpectedly")
 	}
 	size := int64(len(data))
 	if size > limit {
-		e := badPost("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size")
+		e := badRequest("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size")
 		e.MaxSizeAllowed = strconv.FormatInt(limit, 10)
 		// Count the rest of a modest file for the size S3 reports.
 		const countMax = 8 << 20
@@ -253,14 +171,14 @@ func (h *s3Handler) store(w http.ResponseWriter, r *http.Request, bucket string,
 		return e
 	}
 	if rng.set && size < rng.min {
-		e := badPost("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size")
+		e := badRequest("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size")
 		e.ProposedSize = strconv.FormatInt(size, 10)
 		e.MinSizeAllowed = strconv.FormatInt(rng.min, 10)
 		return e
 	}
 	key = strings.ReplaceAll(key, "${filename}", filename)
 	if len(key) > gofakes3.KeySizeLimit {
-		return badPost("KeyTooLongError", "Your key is too long")
+		return badRequest("KeyTooLongError", "Your key is too long")
 	}
 
 	meta := map[string]string{"Content-Type": "binary/octet-stream"}

@@ -174,6 +174,12 @@ func (env *s3Env) noObjects(t *testing.T) {
 // postFile sends a browser form upload: the fields in order, the file last.
 func postFile(t *testing.T, url string, fields [][2]string, data []byte) (*http.Response, []byte) {
 	t.Helper()
+	return postTo(t, http.DefaultClient, url, fields, data)
+}
+
+// multipartBody is a browser form: the fields in order, the file last.
+func multipartBody(t *testing.T, fields [][2]string, data []byte) (io.Reader, string) {
+	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	for _, f := range fields {
@@ -187,13 +193,7 @@ func postFile(t *testing.T, url string, fields [][2]string, data []byte) (*http.
 	}
 	fw.Write(data)
 	mw.Close()
-	resp, err := http.Post(url, mw.FormDataContentType(), &body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, b
+	return &body, mw.FormDataContentType()
 }
 
 // formFields orders presigned fields as a browser form would send them:
@@ -225,17 +225,24 @@ func setField(fields [][2]string, name, value string) [][2]string {
 	return out
 }
 
-type s3Error struct {
-	Code           string
-	Message        string
-	ProposedSize   string
-	MaxSizeAllowed string
-	MinSizeAllowed string
+type xmlError struct {
+	Code                       string
+	Message                    string
+	ProposedSize               string
+	MaxSizeAllowed             string
+	MinSizeAllowed             string
+	Region                     string
+	HeadersNotSigned           string
+	RequestTime                string
+	ServerTime                 string
+	MaxAllowedSkewMilliseconds string
+	XAmzExpires                string `xml:"X-Amz-Expires"`
+	Expires                    string
 }
 
-func decodeError(t *testing.T, body []byte) s3Error {
+func decodeError(t *testing.T, body []byte) xmlError {
 	t.Helper()
-	var e s3Error
+	var e xmlError
 	if err := xml.Unmarshal(body, &e); err != nil {
 		t.Fatalf("error body %q: %v", body, err)
 	}
@@ -337,8 +344,8 @@ func TestPresignedPostEventKeyEncoding(t *testing.T) {
 	}
 }
 
-// handPolicy builds a form whose policy this test writes (the engine does
-// not check signatures).
+// handPolicy encodes a policy this test writes; resign or postSigner.form
+// signs it.
 func handPolicy(expiration time.Time, conditions ...any) string {
 	doc, _ := json.Marshal(map[string]any{"expiration": expiration.UTC().Format(time.RFC3339), "conditions": conditions})
 	return base64.StdEncoding.EncodeToString(doc)
@@ -371,16 +378,19 @@ func TestPresignedPostViolations(t *testing.T) {
 			size: 10, status: 403, code: "AccessDenied", msg: "Invalid according to Policy: Extra input fields: x-amz-meta-owner"},
 		{name: "no policy", form: func(f [][2]string) [][2]string {
 			return slices.DeleteFunc(slices.Clone(f), func(x [2]string) bool { return x[0] == "policy" })
+		}, size: 10, status: 400, code: "InvalidArgument", msg: "Bucket POST must contain a field named 'policy'."},
+		{name: "no signature fields", form: func(f [][2]string) [][2]string {
+			return slices.DeleteFunc(slices.Clone(f), func(x [2]string) bool { return x[0] == "policy" || strings.HasPrefix(x[0], "X-Amz-") })
 		}, size: 10, status: 403, code: "AccessDenied", msg: "Access Denied"},
 		{name: "expired policy", form: func(f [][2]string) [][2]string {
-			return setField(f, "policy", handPolicy(time.Now().Add(-time.Second),
+			return resign(f, handPolicy(time.Now().Add(-time.Second),
 				map[string]string{"bucket": testBucket}, []any{"eq", "$key", key}, []any{"starts-with", "$Content-Type", "image/"}))
 		}, size: 10, status: 403, code: "AccessDenied", msg: "Invalid according to Policy: Policy expired."},
 		{name: "other bucket's policy", form: func(f [][2]string) [][2]string {
-			return setField(f, "policy", handPolicy(time.Now().Add(time.Minute),
+			return resign(f, handPolicy(time.Now().Add(time.Minute),
 				map[string]string{"bucket": "elsewhere"}, []any{"starts-with", "$key", ""}, []any{"starts-with", "$Content-Type", ""}))
 		}, size: 10, status: 403, code: "AccessDenied", msg: `Policy Condition failed: ["eq", "$bucket", "elsewhere"]`},
-		{name: "policy not base64", form: func(f [][2]string) [][2]string { return setField(f, "policy", "{not base64") },
+		{name: "policy not base64", form: func(f [][2]string) [][2]string { return resign(f, "{not base64") },
 			size: 10, status: 400, code: "InvalidPolicyDocument"},
 	}
 	for _, tc := range cases {
@@ -421,18 +431,19 @@ func TestPresignedPostViolations(t *testing.T) {
 
 func TestPostHandPolicy(t *testing.T) {
 	env := startS3Env(t, nil)
-	policy := handPolicy(time.Now().Add(time.Minute),
+	signer := localPostSigner("eu-west-1")
+	policy := handPolicy(time.Now().Add(time.Minute), append(signer.conditions(),
 		map[string]string{"bucket": testBucket},
 		[]any{"starts-with", "$key", "uploads/ITEM/"},
 		[]any{"starts-with", "$Content-Type", "image/"},
 		[]any{"eq", "$success_action_status", "201"},
 		[]any{"starts-with", "$x-amz-meta-owner", ""},
 		[]any{"content-length-range", "2", "8"}, // bounds as strings are accepted too
-	)
-	fields := [][2]string{
+	)...)
+	fields := append([][2]string{
 		{"key", "uploads/ITEM/${filename}"}, {"Content-Type", "image/webp"}, {"success_action_status", "201"},
-		{"X-Amz-Meta-Owner", "ana"}, {"policy", policy}, {"X-Amz-Signature", "not checked"}, {"x-ignore-me", "1"},
-	}
+		{"X-Amz-Meta-Owner", "ana"}, {"x-ignore-me", "1"},
+	}, signer.form(policy)...)
 	resp, body := postFile(t, env.engine.URL+"/"+testBucket+"/", fields, []byte("webp"))
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST: %d %s", resp.StatusCode, body)
