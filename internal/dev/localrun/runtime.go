@@ -122,9 +122,18 @@ type Stack struct {
 
 // Deploy creates the table (from template.yaml) and the bucket if they do
 // not exist, builds every function's handler behind a gateway that accepts
-// the issuer's tokens, and subscribes MakeThumbnails to the bucket's upload
-// events.
+// the issuer's tokens and applies the HttpApi's CORS configuration (its
+// AllowedOrigins parameter replaced by $ALLOWED_ORIGINS when set), and
+// subscribes MakeThumbnails to the bucket's upload events.
 func (e *Engines) Deploy(ctx context.Context, settings lambdafn.Settings, issuer *localauth.Issuer, logger *slog.Logger) (*Stack, error) {
+	tpl, err := Template()
+	if err != nil {
+		return nil, err
+	}
+	cors, err := CORSFromTemplate(tpl, ParameterOverrides())
+	if err != nil {
+		return nil, fmt.Errorf("template.yaml: %w", err)
+	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
@@ -163,14 +172,33 @@ func (e *Engines) Deploy(ctx context.Context, settings lambdafn.Settings, issuer
 	e.mu.Lock()
 	e.targets[settings.BucketName] = thumbnailer.Handle
 	e.mu.Unlock()
-	return &Stack{Settings: settings, Gateway: NewGateway(handlers, verifier, jwks, logger),
+	return &Stack{Settings: settings, Gateway: NewGateway(handlers, verifier, jwks, logger, WithCORS(cors)),
 		MakeThumbnails: thumbnailer.Handle}, nil
 }
 
-func createTable(ctx context.Context, db *dynamodb.Client, name string) error {
+// Template is the parsed template.yaml the runtime deploys.
+var Template = sync.OnceValues(func() (*samtemplate.Template, error) {
 	tpl, err := samtemplate.Parse(depot.TemplateYAML)
 	if err != nil {
-		return fmt.Errorf("parse template.yaml: %w", err)
+		return nil, fmt.Errorf("parse template.yaml: %w", err)
+	}
+	return tpl, nil
+})
+
+// ParameterOverrides are the template parameters the environment sets
+// locally: AllowedOrigins from $ALLOWED_ORIGINS.
+func ParameterOverrides() map[string]string {
+	overrides := map[string]string{}
+	if v := os.Getenv(AllowedOriginsEnv); v != "" {
+		overrides["AllowedOrigins"] = v
+	}
+	return overrides
+}
+
+func createTable(ctx context.Context, db *dynamodb.Client, name string) error {
+	tpl, err := Template()
+	if err != nil {
+		return err
 	}
 	_, err = db.CreateTable(ctx, tpl.Table.CreateTableInput(name))
 	var inUse *types.ResourceInUseException
