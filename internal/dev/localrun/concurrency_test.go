@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -185,5 +186,47 @@ func TestNotifierCloseDropsEventsWaitingForAnInstance(t *testing.T) {
 	}
 	if c := strings.Count(logs.String(), "waited for a free instance"); c != 2 {
 		t.Errorf("%d events logged as dropped, want 2: %s", c, logs.String())
+	}
+}
+
+// TestThumbnailConcurrencyFromTemplate checks that the embedded S3 of the
+// runtime bounds MakeThumbnails by its ReservedConcurrentExecutions in
+// template.yaml.
+func TestThumbnailConcurrencyFromTemplate(t *testing.T) {
+	tpl, err := Template()
+	if err != nil {
+		t.Fatal(err)
+	}
+	written := tpl.Functions[ThumbnailFunction].ReservedConcurrentExecutions
+	reserved, err := strconv.Atoi(written)
+	if err != nil || reserved < 1 {
+		t.Fatalf("%s ReservedConcurrentExecutions = %q, want a positive number", ThumbnailFunction, written)
+	}
+	if got, err := ThumbnailConcurrency(); got != reserved || err != nil {
+		t.Errorf("ThumbnailConcurrency() = %d, %v; want %d", got, err, reserved)
+	}
+
+	// UseEngines sets the SDK's variables of this process: restore them.
+	for _, name := range []string{"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+		"AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3"} {
+		value, set := os.LookupEnv(name)
+		t.Setenv(name, value)
+		if !set {
+			os.Unsetenv(name)
+		}
+	}
+	os.Unsetenv("AWS_ENDPOINT_URL")
+	os.Unsetenv("AWS_ENDPOINT_URL_DYNAMODB")
+	os.Unsetenv("AWS_ENDPOINT_URL_S3")
+	engines, err := UseEngines()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer engines.Close()
+	if engines.Notifier == nil {
+		t.Fatal("embedded engines without a notifier")
+	}
+	if got := engines.Notifier.MaxConcurrency(); got != reserved {
+		t.Errorf("the runtime's S3 notifications allow %d invocations in flight, template.yaml reserves %d", got, reserved)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -79,12 +80,16 @@ func UseEngines() (*Engines, error) {
 	os.Unsetenv("AWS_SESSION_TOKEN")
 	os.Unsetenv("AWS_PROFILE")
 	e := &Engines{targets: map[string]func(context.Context, events.S3Event) error{}}
+	concurrency, err := ThumbnailConcurrency()
+	if err != nil {
+		return nil, err
+	}
 	ddb, err := StartDynamoDB()
 	if err != nil {
 		return nil, err
 	}
 	e.closers = append(e.closers, ddb.Close)
-	s3e, notifier, err := StartS3WithEvents(S3Options{Prefix: media.UploadPrefix, Notify: e.dispatch})
+	s3e, notifier, err := StartS3WithEvents(S3Options{Prefix: media.UploadPrefix, Notify: e.dispatch, MaxConcurrency: concurrency})
 	if err != nil {
 		_ = e.Close()
 		return nil, err
@@ -184,6 +189,41 @@ var Template = sync.OnceValues(func() (*samtemplate.Template, error) {
 	}
 	return tpl, nil
 })
+
+// ThumbnailFunction is the logical id of the function the images bucket's
+// upload events invoke.
+const ThumbnailFunction = "MakeThumbnails"
+
+// ThumbnailConcurrency is ThumbnailFunction's ReservedConcurrentExecutions
+// in template.yaml, the bound the embedded S3 puts on the invocations of
+// its notifications in flight (0 when the template sets none: no bound).
+// Every stack deployed on the same engines shares it.
+func ThumbnailConcurrency() (int, error) {
+	tpl, err := Template()
+	if err != nil {
+		return 0, err
+	}
+	fn, ok := tpl.Functions[ThumbnailFunction]
+	if !ok {
+		return 0, fmt.Errorf("template.yaml has no function %s", ThumbnailFunction)
+	}
+	if fn.ReservedConcurrentExecutions == "" {
+		return 0, nil
+	}
+	v, err := tpl.Resolve(fn.ReservedConcurrentExecutions)
+	if err != nil {
+		return 0, fmt.Errorf("%s ReservedConcurrentExecutions: %w", ThumbnailFunction, err)
+	}
+	n, err := strconv.Atoi(v)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%s ReservedConcurrentExecutions: %w", ThumbnailFunction, err)
+	case n <= 0:
+		// Lambda throttles every invocation of a function reserved 0.
+		return 0, fmt.Errorf("%s ReservedConcurrentExecutions is %d: the function would never run", ThumbnailFunction, n)
+	}
+	return n, nil
+}
 
 // ParameterOverrides are the template parameters the environment sets
 // locally: AllowedOrigins from $ALLOWED_ORIGINS.
