@@ -206,27 +206,31 @@ func TestThumbnailConcurrencyFromTemplate(t *testing.T) {
 		t.Errorf("ThumbnailConcurrency() = %d, %v; want %d", got, err, reserved)
 	}
 
-	// UseEngines sets the SDK's variables of this process: restore them.
-	for _, name := range []string{"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-		"AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3"} {
-		value, set := os.LookupEnv(name)
-		t.Setenv(name, value)
-		if !set {
-			os.Unsetenv(name)
-		}
-	}
-	os.Unsetenv("AWS_ENDPOINT_URL")
-	os.Unsetenv("AWS_ENDPOINT_URL_DYNAMODB")
-	os.Unsetenv("AWS_ENDPOINT_URL_S3")
-	engines, err := UseEngines()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer engines.Close()
+	engines := useEmbeddedEngines(t)
 	if engines.Notifier == nil {
 		t.Fatal("embedded engines without a notifier")
 	}
 	if got := engines.Notifier.MaxConcurrency(); got != reserved {
 		t.Errorf("the runtime's S3 notifications allow %d invocations in flight, template.yaml reserves %d", got, reserved)
 	}
+}
+
+// useEmbeddedEngines runs UseEngines with embedded engines, closed and the
+// SDK's variables it sets restored when t ends.
+func useEmbeddedEngines(t *testing.T) *Engines {
+	t.Helper()
+	for _, name := range []string{"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+		"AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3"} {
+		value, set := os.LookupEnv(name)
+		t.Setenv(name, value) // restored when t ends
+		if !set || strings.HasPrefix(name, "AWS_ENDPOINT_URL") {
+			os.Unsetenv(name)
+		}
+	}
+	engines, err := UseEngines()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = engines.Close() })
+	return engines
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/depot-inventory/depot/internal/dev/localauth"
 	"github.com/depot-inventory/depot/internal/lambdafn"
 )
 
@@ -287,4 +288,41 @@ func TestParameterOverridesFromEnvironment(t *testing.T) {
 	if got := ParameterOverrides(); got["AllowedOrigins"] != appOrigin+",http://localhost:5173" {
 		t.Errorf("set: %v", got)
 	}
+}
+
+// TestDeployAppliesTemplateCORS deploys on embedded engines with
+// ALLOWED_ORIGINS set: the stack's gateway answers preflights for those
+// origins with the template's configuration.
+func TestDeployAppliesTemplateCORS(t *testing.T) {
+	engines := useEmbeddedEngines(t)
+	t.Setenv(AllowedOriginsEnv, appOrigin+",http://localhost:5173")
+	stack, err := engines.Deploy(context.Background(), lambdafn.Settings{TableName: "cors-test", BucketName: "cors-test"},
+		testIssuer(t), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := depotCORS()
+	want.AllowOrigins = []string{appOrigin, "http://localhost:5173"}
+	if !reflect.DeepEqual(stack.CORS, want) {
+		t.Errorf("stack CORS %+v, want %+v", stack.CORS, want)
+	}
+	for origin, allowed := range map[string]bool{"http://localhost:5173": true, "http://localhost:3000": false} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("OPTIONS", "/items", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		stack.Gateway.ServeHTTP(rec, req)
+		if got := rec.Header().Get("Access-Control-Allow-Origin"); rec.Code != 204 || (got == origin) != allowed {
+			t.Errorf("preflight from %s: %d, Access-Control-Allow-Origin %q", origin, rec.Code, got)
+		}
+	}
+}
+
+func testIssuer(t *testing.T) *localauth.Issuer {
+	t.Helper()
+	iss, err := localauth.LoadOrCreate(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return iss
 }

@@ -122,6 +122,7 @@ func setDefault(name, value string) {
 type Stack struct {
 	Settings       lambdafn.Settings
 	Gateway        *Gateway
+	CORS           *CORS // what the gateway applies; nil when the API configures none
 	MakeThumbnails func(context.Context, events.S3Event) error
 }
 
@@ -178,7 +179,7 @@ func (e *Engines) Deploy(ctx context.Context, settings lambdafn.Settings, issuer
 	e.targets[settings.BucketName] = thumbnailer.Handle
 	e.mu.Unlock()
 	return &Stack{Settings: settings, Gateway: NewGateway(handlers, verifier, jwks, logger, WithCORS(cors)),
-		MakeThumbnails: thumbnailer.Handle}, nil
+		CORS: cors, MakeThumbnails: thumbnailer.Handle}, nil
 }
 
 // Template is the parsed template.yaml the runtime deploys.
