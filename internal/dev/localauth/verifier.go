@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sort"
 	"strconv"
@@ -88,6 +89,15 @@ func (v *Verifier) Verify(token string, now time.Time) (map[string]string, error
 	if len(parts) != 3 {
 		return nil, unauthorized("not a compact JWS", nil)
 	}
+	// Each part must be spelt exactly as RFC 7515 writes it, so that a
+	// token has one spelling only: jwx alone also takes standard base64,
+	// padding and line breaks (and verifies the signature of the canonical
+	// form), which API Gateway's authorizer does not accept.
+	for n, name := range []string{"header", "payload", "signature"} {
+		if err := canonicalSegment(parts[n]); err != nil {
+			return nil, unauthorized("malformed "+name, err)
+		}
+	}
 	var header struct {
 		Alg string `json:"alg"`
 		Kid string `json:"kid"`
@@ -101,6 +111,13 @@ func (v *Verifier) Verify(token string, now time.Time) (map[string]string, error
 	if _, ok := v.keys.LookupKeyID(header.Kid); !ok {
 		return nil, unauthorized(fmt.Sprintf("unknown kid %q", header.Kid), nil)
 	}
+	var payload map[string]any
+	if err := decodeSegment(parts[1], &payload); err != nil {
+		return nil, unauthorized("malformed payload", err)
+	}
+	if err := numericDates(payload); err != nil {
+		return nil, unauthorized("malformed payload", err)
+	}
 	_, err := jwt.Parse([]byte(token),
 		jwt.WithKeySet(v.keys, jws.WithRequireKid(true)),
 		jwt.WithClock(jwt.ClockFunc(func() time.Time { return now })),
@@ -111,10 +128,6 @@ func (v *Verifier) Verify(token string, now time.Time) (map[string]string, error
 	)
 	if err != nil {
 		return nil, unauthorized("invalid token", err)
-	}
-	var payload map[string]any
-	if err := decodeSegment(parts[1], &payload); err != nil {
-		return nil, unauthorized("malformed payload", err)
 	}
 	claims := make(map[string]string, len(payload))
 	for name, value := range payload {
@@ -143,14 +156,78 @@ func unauthorized(reason string, err error) error {
 	return fmt.Errorf("%w: %s: %w", ErrUnauthorized, reason, err)
 }
 
+// strictBase64URL decodes base64url without padding and with the unused
+// bits of the last character zero (each byte string has one spelling).
+var strictBase64URL = base64.RawURLEncoding.Strict()
+
+// canonicalSegment checks that seg is one part of a JWS Compact
+// Serialization as RFC 7515 (section 2, "Base64url Encoding") defines it:
+// the URL-safe alphabet of RFC 4648 section 5 with "all trailing '='
+// characters omitted" and "no line breaks, whitespace, or other additional
+// characters". Go's decoder alone would skip CR and LF.
+func canonicalSegment(seg string) error {
+	for i := 0; i < len(seg); i++ {
+		c := seg[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return fmt.Errorf("byte %d (%q) is not in the base64url alphabet", i, c)
+		}
+	}
+	if _, err := strictBase64URL.DecodeString(seg); err != nil {
+		return err
+	}
+	return nil
+}
+
+// decodeSegment decodes a canonical segment holding exactly one JSON value.
 func decodeSegment(seg string, v any) error {
-	data, err := base64.RawURLEncoding.DecodeString(seg)
+	if err := canonicalSegment(seg); err != nil {
+		return err
+	}
+	data, err := strictBase64URL.DecodeString(seg)
 	if err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	return dec.Decode(v)
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the JSON value")
+	}
+	return nil
+}
+
+// numericDates checks that the time claims, when present, are NumericDate
+// values: RFC 7519 (section 2) defines NumericDate as a JSON numeric value.
+// jwx alone also parses a string such as "1767229200".
+func numericDates(payload map[string]any) error {
+	for _, name := range []string{jwt.ExpirationKey, jwt.NotBeforeKey, jwt.IssuedAtKey} {
+		value, ok := payload[name]
+		if !ok {
+			continue
+		}
+		if _, isNumber := value.(json.Number); !isNumber {
+			return fmt.Errorf("claim %s is %s, not a JSON number", name, jsonType(value))
+		}
+	}
+	return nil
+}
+
+func jsonType(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case nil:
+		return "null"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 // flatten renders a claim value the way API Gateway HTTP API does in

@@ -29,6 +29,16 @@ type Gateway struct {
 	auth   TokenVerifier
 	jwks   []byte
 	logger *slog.Logger
+	cors   *CORS // nil: CORS not configured
+}
+
+// GatewayOption configures a Gateway.
+type GatewayOption func(*Gateway)
+
+// WithCORS makes the gateway apply an HTTP API's CORS configuration (see
+// CORS); nil leaves CORS unconfigured, as an API without CorsConfiguration.
+func WithCORS(c *CORS) GatewayOption {
+	return func(g *Gateway) { g.cors = c }
 }
 
 // TokenVerifier verifies a bearer token as API Gateway's JWT authorizer
@@ -46,8 +56,11 @@ type gatewayRoute struct {
 // NewGateway routes each route of the table to its function's handler.
 // Every route but the public ones needs a bearer token that auth verifies;
 // jwks is served at /.well-known/jwks.json.
-func NewGateway(handlers map[string]lambdafn.Handler, auth TokenVerifier, jwks []byte, logger *slog.Logger) *Gateway {
+func NewGateway(handlers map[string]lambdafn.Handler, auth TokenVerifier, jwks []byte, logger *slog.Logger, opts ...GatewayOption) *Gateway {
 	g := &Gateway{auth: auth, jwks: jwks, logger: logger}
+	for _, o := range opts {
+		o(g)
+	}
 	for _, r := range httpapi.Routes {
 		if h, ok := handlers[r.Function]; ok {
 			g.routes = append(g.routes, gatewayRoute{route: r, segments: strings.Split(r.Path, "/"), handler: h})
@@ -59,6 +72,19 @@ func NewGateway(handlers map[string]lambdafn.Handler, auth TokenVerifier, jwks [
 // ServeHTTP turns the request into an event, invokes the function and
 // writes its response, as API Gateway does.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if g.cors != nil {
+		// Preflights are answered before routing, authorization or any
+		// function, unless a route takes OPTIONS for the path (none of
+		// Depot's does).
+		if isPreflight(r) {
+			if _, _, ok := g.match(r.Method, r.URL.Path); !ok {
+				g.cors.preflight(w, r)
+				return
+			}
+		}
+		// Every later answer carries them, the gateway's own included.
+		g.cors.actual(w.Header(), r.Header.Get("Origin"))
+	}
 	if r.Method == http.MethodGet && r.URL.Path == JWKSPath {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(g.jwks)
@@ -99,7 +125,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		gatewayMessage(w, http.StatusInternalServerError, "Internal Server Error")
 		return
 	}
-	writeResponse(w, resp)
+	writeResponse(w, resp, g.cors != nil)
 }
 
 // JWKSPath is where the gateway serves the local issuer's public keys.
@@ -205,11 +231,18 @@ func newEvent(r *http.Request, route httpapi.Route, params map[string]string, bo
 	return ev
 }
 
-func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse) {
+// writeResponse writes a function's response; with dropCORS, without the
+// CORS headers it sets (API Gateway ignores them when CORS is configured).
+func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse, dropCORS bool) {
 	for k, v := range resp.Headers {
-		w.Header().Set(k, v)
+		if !dropCORS || !isCORSHeader(k) {
+			w.Header().Set(k, v)
+		}
 	}
 	for k, vs := range resp.MultiValueHeaders {
+		if dropCORS && isCORSHeader(k) {
+			continue
+		}
 		for _, v := range vs {
 			w.Header().Add(k, v)
 		}

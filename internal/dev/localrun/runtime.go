@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -73,18 +74,24 @@ func UseEngines() (*Engines, error) {
 		setDefault("AWS_SECRET_ACCESS_KEY", "test")
 		return &Engines{DynamoDB: endpointOf("DYNAMODB"), S3: endpointOf("S3"), targets: map[string]func(context.Context, events.S3Event) error{}}, nil
 	}
-	// Embedded engines accept any credentials; never use real ones here.
-	os.Setenv("AWS_ACCESS_KEY_ID", "local")
-	os.Setenv("AWS_SECRET_ACCESS_KEY", "local")
+	// The embedded S3 accepts only requests signed with these, as S3 does;
+	// minidyn accepts any. Never use real credentials here.
+	os.Setenv("AWS_ACCESS_KEY_ID", LocalAccessKeyID)
+	os.Setenv("AWS_SECRET_ACCESS_KEY", LocalSecretAccessKey)
 	os.Unsetenv("AWS_SESSION_TOKEN")
 	os.Unsetenv("AWS_PROFILE")
 	e := &Engines{targets: map[string]func(context.Context, events.S3Event) error{}}
+	concurrency, err := ThumbnailConcurrency()
+	if err != nil {
+		return nil, err
+	}
 	ddb, err := StartDynamoDB()
 	if err != nil {
 		return nil, err
 	}
 	e.closers = append(e.closers, ddb.Close)
-	s3e, notifier, err := StartS3WithEvents(S3Options{Prefix: inventory.UploadPrefix, Notify: e.dispatch})
+	s3e, notifier, err := StartS3WithEvents(S3Options{Prefix: inventory.UploadPrefix, Notify: e.dispatch,
+		MaxConcurrency: concurrency, Region: os.Getenv("AWS_REGION")})
 	if err != nil {
 		_ = e.Close()
 		return nil, err
@@ -117,14 +124,24 @@ func setDefault(name, value string) {
 type Stack struct {
 	Settings       lambdafn.Settings
 	Gateway        *Gateway
+	CORS           *CORS // what the gateway applies; nil when the API configures none
 	MakeThumbnails func(context.Context, events.S3Event) error
 }
 
 // Deploy creates the table (from template.yaml) and the bucket if they do
 // not exist, builds every function's handler behind a gateway that accepts
-// the issuer's tokens, and subscribes MakeThumbnails to the bucket's upload
-// events.
+// the issuer's tokens and applies the HttpApi's CORS configuration (its
+// AllowedOrigins parameter replaced by $ALLOWED_ORIGINS when set), and
+// subscribes MakeThumbnails to the bucket's upload events.
 func (e *Engines) Deploy(ctx context.Context, settings lambdafn.Settings, issuer *localauth.Issuer, logger *slog.Logger) (*Stack, error) {
+	tpl, err := Template()
+	if err != nil {
+		return nil, err
+	}
+	cors, err := CORSFromTemplate(tpl, ParameterOverrides())
+	if err != nil {
+		return nil, fmt.Errorf("template.yaml: %w", err)
+	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
@@ -163,14 +180,68 @@ func (e *Engines) Deploy(ctx context.Context, settings lambdafn.Settings, issuer
 	e.mu.Lock()
 	e.targets[settings.BucketName] = thumbnailer.Handle
 	e.mu.Unlock()
-	return &Stack{Settings: settings, Gateway: NewGateway(handlers, verifier, jwks, logger),
-		MakeThumbnails: thumbnailer.Handle}, nil
+	return &Stack{Settings: settings, Gateway: NewGateway(handlers, verifier, jwks, logger, WithCORS(cors)),
+		CORS: cors, MakeThumbnails: thumbnailer.Handle}, nil
+}
+
+// Template is the parsed template.yaml the runtime deploys.
+var Template = sync.OnceValues(func() (*samtemplate.Template, error) {
+	tpl, err := samtemplate.Parse(depot.TemplateYAML)
+	if err != nil {
+		return nil, fmt.Errorf("parse template.yaml: %w", err)
+	}
+	return tpl, nil
+})
+
+// ThumbnailFunction is the logical id of the function the images bucket's
+// upload events invoke.
+const ThumbnailFunction = "MakeThumbnails"
+
+// ThumbnailConcurrency is ThumbnailFunction's ReservedConcurrentExecutions
+// in template.yaml, the bound the embedded S3 puts on the invocations of
+// its notifications in flight (0 when the template sets none: no bound).
+// Every stack deployed on the same engines shares it.
+func ThumbnailConcurrency() (int, error) {
+	tpl, err := Template()
+	if err != nil {
+		return 0, err
+	}
+	fn, ok := tpl.Functions[ThumbnailFunction]
+	if !ok {
+		return 0, fmt.Errorf("template.yaml has no function %s", ThumbnailFunction)
+	}
+	if fn.ReservedConcurrentExecutions == "" {
+		return 0, nil
+	}
+	v, err := tpl.Resolve(fn.ReservedConcurrentExecutions)
+	if err != nil {
+		return 0, fmt.Errorf("%s ReservedConcurrentExecutions: %w", ThumbnailFunction, err)
+	}
+	n, err := strconv.Atoi(v)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%s ReservedConcurrentExecutions: %w", ThumbnailFunction, err)
+	case n <= 0:
+		// Lambda throttles every invocation of a function reserved 0.
+		return 0, fmt.Errorf("%s ReservedConcurrentExecutions is %d: the function would never run", ThumbnailFunction, n)
+	}
+	return n, nil
+}
+
+// ParameterOverrides are the template parameters the environment sets
+// locally: AllowedOrigins from $ALLOWED_ORIGINS.
+func ParameterOverrides() map[string]string {
+	overrides := map[string]string{}
+	if v := os.Getenv(AllowedOriginsEnv); v != "" {
+		overrides["AllowedOrigins"] = v
+	}
+	return overrides
 }
 
 func createTable(ctx context.Context, db *dynamodb.Client, name string) error {
-	tpl, err := samtemplate.Parse(depot.TemplateYAML)
+	tpl, err := Template()
 	if err != nil {
-		return fmt.Errorf("parse template.yaml: %w", err)
+		return err
 	}
 	_, err = db.CreateTable(ctx, tpl.Table.CreateTableInput(name))
 	var inUse *types.ResourceInUseException

@@ -29,6 +29,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/depot-inventory/depot/internal/inventory"
 	"github.com/depot-inventory/depot/internal/media"
 )
 
@@ -335,7 +336,7 @@ func TestUnauthenticatedRequestsRefused(t *testing.T) {
 			u := f.srv.URL + "/" + testBucket + "/" + victimKey // no credentials: no signature
 			if who != "no signature" {
 				var err error
-				if u, err = media.New(c, testBucket, 1024).PresignGet(context.Background(), victimKey, time.Hour); err != nil {
+				if u, err = media.New(c, testBucket).PresignGet(context.Background(), victimKey, "image/png", time.Hour); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -352,10 +353,10 @@ func TestUnauthenticatedRequestsRefused(t *testing.T) {
 		}},
 		{"upload through a presigned POST", func(t *testing.T, f *front, c *s3.Client, who string) result {
 			// No credentials: a form without signature.
-			post := media.PresignedPost{URL: f.srv.URL + "/" + testBucket, Fields: map[string]string{"key": "uploads/ITEM/EVIL", "Content-Type": "image/png"}}
+			post := inventory.UploadForm{URL: f.srv.URL + "/" + testBucket, Fields: map[string]string{"key": "uploads/ITEM/EVIL", "Content-Type": "image/png"}}
 			if who != "no signature" {
 				var err error
-				if post, err = media.New(c, testBucket, 1024).PresignUpload(context.Background(), "ITEM", "EVIL", "image/png", time.Hour); err != nil {
+				if post, err = media.New(c, testBucket).PresignUpload(context.Background(), inventory.UploadKey("ITEM", "EVIL"), "image/png", 1024, time.Hour); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -503,7 +504,7 @@ func TestTamperedPresignedRequestsRefused(t *testing.T) {
 		t.Run("POST/"+tc.name, func(t *testing.T) {
 			f := startFront(t, false)
 			f.put(t, victimKey, []byte(victimData))
-			post, err := media.New(f.client(static(localCreds)), testBucket, maxBytes).PresignUpload(context.Background(), "ITEM", "UP", "image/png", time.Hour)
+			post, err := media.New(f.client(static(localCreds)), testBucket).PresignUpload(context.Background(), inventory.UploadKey("ITEM", "UP"), "image/png", maxBytes, time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -548,7 +549,7 @@ func TestTamperedPresignedRequestsRefused(t *testing.T) {
 			f := startFront(t, false)
 			f.put(t, victimKey, []byte(victimData))
 			f.put(t, "thumbnails/ITEM/UP/640.jpg", []byte("other"))
-			raw, err := media.New(f.client(static(localCreds)), testBucket, 1024).PresignGet(context.Background(), victimKey, time.Minute)
+			raw, err := media.New(f.client(static(localCreds)), testBucket).PresignGet(context.Background(), victimKey, "image/png", time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}

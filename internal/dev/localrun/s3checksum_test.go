@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/depot-inventory/depot/internal/inventory"
 	"github.com/depot-inventory/depot/internal/media"
 )
 
@@ -119,8 +120,8 @@ func TestSDKOperationsAuthenticate(t *testing.T) {
 			}
 
 			// Presigned POST and GET made by internal/media.
-			m := media.New(c, testBucket, 1024)
-			post, err := m.PresignUpload(ctx, "ITEM", "UP", "image/png", time.Minute)
+			m := media.New(c, testBucket)
+			post, err := m.PresignUpload(ctx, inventory.UploadKey("ITEM", "UP"), "image/png", 1024, time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -131,10 +132,10 @@ func TestSDKOperationsAuthenticate(t *testing.T) {
 			if out, got := get("uploads/ITEM/UP"); !bytes.Equal(got, png(200)) || aws.ToString(out.ChecksumCRC64NVME) != checksumOf(algCRC64NVME, png(200)) {
 				t.Errorf("POST upload: %d bytes, CRC64NVME %q", len(got), aws.ToString(out.ChecksumCRC64NVME))
 			}
-			if data, ct, err := m.Get(ctx, "uploads/ITEM/UP"); err != nil || !bytes.Equal(data, png(200)) || ct != "image/png" {
-				t.Errorf("media.Get: %d bytes %q %v", len(data), ct, err)
+			if data, err := m.Get(ctx, "uploads/ITEM/UP", 1024); err != nil || !bytes.Equal(data, png(200)) {
+				t.Errorf("media.Get: %d bytes %v", len(data), err)
 			}
-			u, err := m.PresignGet(ctx, "uploads/ITEM/UP", time.Minute)
+			u, err := m.PresignGet(ctx, "uploads/ITEM/UP", "image/png", time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -328,8 +329,8 @@ func TestPresignedGetResponseOverrides(t *testing.T) {
 		resp.Header.Get("Content-Disposition") != `inline; filename="160 px.png"` || resp.Header.Get("Cache-Control") != "private, max-age=60" {
 		t.Errorf("%d %q %v", resp.StatusCode, body, resp.Header)
 	}
-	// Without the parameters, the stored type.
-	plain, err := media.New(f.client(static(localCreds)), testBucket, 1024).PresignGet(ctx, "thumbnails/I/U/160.jpg", time.Minute)
+	// media pins the type it is given.
+	plain, err := media.New(f.client(static(localCreds)), testBucket).PresignGet(ctx, "thumbnails/I/U/160.jpg", "image/jpeg", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

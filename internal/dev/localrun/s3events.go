@@ -61,6 +61,11 @@ type S3Options struct {
 	// Timeout bounds one attempt, as a function's timeout does
 	// (default 30s).
 	Timeout time.Duration
+	// MaxConcurrency bounds the attempts in flight, as the function's
+	// reserved concurrency does (0: no bound). Lambda queues the events it
+	// throttles and retries them: here further events wait for a free
+	// instance, without using an attempt or starting their Timeout.
+	MaxConcurrency int
 	// MaxPostBytes caps a browser POST upload's file whatever its policy's
 	// content-length-range (default 64 MiB; the engine keeps objects in
 	// memory).
@@ -98,6 +103,7 @@ type Notifier struct {
 	idle     chan struct{} // closed while nothing is in flight
 	lastSeq  int64
 	stop     chan struct{} // closed by Close: retries still waiting are dropped
+	slots    chan struct{} // one per attempt in flight, MaxConcurrency of them; nil: no bound
 }
 
 // NewNotifier returns a notifier configured by opts (MaxPostBytes unused).
@@ -108,6 +114,9 @@ func NewNotifier(opts S3Options) *Notifier {
 		notify: opts.Notify, idle: make(chan struct{}), stop: make(chan struct{}),
 	}
 	close(n.idle)
+	if opts.MaxConcurrency > 0 {
+		n.slots = make(chan struct{}, opts.MaxConcurrency)
+	}
 	if n.region == "" {
 		n.region = "us-east-1"
 	}
@@ -145,8 +154,12 @@ func (n *Notifier) Wait(ctx context.Context) error {
 	}
 }
 
+// MaxConcurrency is the bound on attempts in flight (0: none).
+func (n *Notifier) MaxConcurrency() int { return cap(n.slots) }
+
 // Close stops taking events, drops the retries still waiting for their
-// backoff, and waits for the attempts under way to return.
+// backoff and the events waiting for a free instance, and waits for the
+// attempts under way to return.
 func (n *Notifier) Close() error {
 	n.mu.Lock()
 	if !n.closed {
@@ -224,11 +237,17 @@ func (n *Notifier) deliver(notify func(context.Context, events.S3Event) error, e
 				return
 			}
 		}
+		if !n.acquire() {
+			n.logger.Warn("S3 event notification dropped: engine closed while it waited for a free instance",
+				"event", eventName, "key", key, "attempts", attempt-1)
+			return
+		}
 		// The runtime decodes the JSON afresh for every attempt.
 		var ev events.S3Event
 		if err = json.Unmarshal(payload, &ev); err == nil {
 			err = n.invoke(notify, ev)
 		}
+		n.release()
 		if err == nil {
 			if attempt > 1 {
 				n.logger.Info("S3 event notification delivered after retries", "event", eventName, "key", key, "attempt", attempt)
@@ -239,6 +258,26 @@ func (n *Notifier) deliver(notify func(context.Context, events.S3Event) error, e
 	}
 	n.logger.Error("S3 event notification failed; given up", "event", eventName, "key", key,
 		"attempts", notifyAttempts, "error", err.Error())
+}
+
+// acquire waits for a free instance when MaxConcurrency bounds them; false
+// when the notifier closed first.
+func (n *Notifier) acquire() bool {
+	if n.slots == nil {
+		return true
+	}
+	select {
+	case n.slots <- struct{}{}:
+		return true
+	case <-n.stop:
+		return false
+	}
+}
+
+func (n *Notifier) release() {
+	if n.slots != nil {
+		<-n.slots
+	}
 }
 
 func (n *Notifier) invoke(notify func(context.Context, events.S3Event) error, ev events.S3Event) (err error) {

@@ -1,13 +1,16 @@
 // Package samtemplate reads the parts of the SAM template (template.yaml) that
-// Go code and tests rely on: the functions with their routes, S3 events,
-// asynchronous invocation settings, environment and IAM grants, the HTTP APIs
-// with their authorizers, the S3 buckets, the outputs, and the DynamoDB table,
-// from which the local runtime creates its table so that local and deployed
-// tables cannot drift.
+// Go code and tests rely on: the parameters, the functions with their routes,
+// S3 events, asynchronous invocation settings, reserved concurrency,
+// environment and IAM grants, the HTTP APIs with their authorizers and CORS
+// configuration, the S3 buckets, the outputs, and the DynamoDB table, from
+// which the local runtime creates its table so that local and deployed tables
+// cannot drift.
 //
 // CloudFormation intrinsics (!Ref, !GetAtt, !Sub, !If, ... and their long
 // forms such as {"Ref": "Table"}) are not evaluated: wherever one appears its
-// source form is kept as a string, e.g. "!Ref Table".
+// source form is kept as a string, e.g. "!Ref Table". Template.Resolve
+// evaluates the one the local runtime needs, !Ref of a parameter, to the
+// parameter's Default.
 package samtemplate
 
 import (
@@ -43,11 +46,12 @@ const (
 
 // Template is the parsed template.
 type Template struct {
-	Functions map[string]Function // by logical id
-	HTTPAPIs  map[string]HTTPAPI  // by logical id
-	Buckets   map[string]Bucket   // by logical id
-	Outputs   map[string]Output   // by logical id
-	Table     TableDef
+	Parameters map[string]Parameter // by name
+	Functions  map[string]Function  // by logical id
+	HTTPAPIs   map[string]HTTPAPI   // by logical id
+	Buckets    map[string]Bucket    // by logical id
+	Outputs    map[string]Output    // by logical id
+	Table      TableDef
 	// Types are the types of all resources, by logical id.
 	Types map[string]string
 }
@@ -60,8 +64,12 @@ type Function struct {
 	Env         map[string]string // Globals and function variables merged; intrinsics as source, e.g. "!Ref Table"
 	MemorySize  string            // MB, as written (Globals applied); intrinsics as source
 	Timeout     string            // seconds, as written (Globals applied); intrinsics as source
-	HTTPRoutes  []HTTPRoute       // events of type HttpApi, sorted by event name
-	S3Events    []S3Event         // events of type S3, sorted by event name
+	// ReservedConcurrentExecutions is the function's reserved concurrency,
+	// as written (Globals applied); empty when not set (the function draws
+	// on the account's unreserved concurrency).
+	ReservedConcurrentExecutions string
+	HTTPRoutes                   []HTTPRoute // events of type HttpApi, sorted by event name
+	S3Events                     []S3Event   // events of type S3, sorted by event name
 	// EventInvokeConfig is the asynchronous invocation configuration, with
 	// Globals' merged in as SAM does (the function's keys win); nil when
 	// neither sets one.
@@ -115,11 +123,34 @@ type HTTPRoute struct {
 	AuthorizationScopes []string
 }
 
-// HTTPAPI is an AWS::Serverless::HttpApi with Globals.HttpApi's Auth applied.
+// HTTPAPI is an AWS::Serverless::HttpApi with Globals.HttpApi's Auth and
+// CorsConfiguration applied.
 type HTTPAPI struct {
 	LogicalID         string
 	DefaultAuthorizer string                // Auth.DefaultAuthorizer; empty when routes are open by default
 	Authorizers       map[string]Authorizer // Auth.Authorizers by name
+	CORS              *HTTPAPICORS          // CorsConfiguration; nil when CORS is not configured
+}
+
+// HTTPAPICORS is an HttpApi's CorsConfiguration (SAM's
+// HttpApiCorsConfiguration, API Gateway's Cors). Values are as written,
+// intrinsics as source: a list given as a whole by an intrinsic is one
+// element, e.g. AllowOrigins ["!Ref AllowedOrigins"].
+type HTTPAPICORS struct {
+	AllowOrigins     []string
+	AllowMethods     []string
+	AllowHeaders     []string
+	ExposeHeaders    []string
+	MaxAge           string // seconds; empty when not set
+	AllowCredentials string // "true" or "false" as written; empty when not set
+}
+
+// Parameter is one of the template's Parameters.
+type Parameter struct {
+	Type    string // e.g. String, Number, CommaDelimitedList
+	Default string // as written; for a list type, comma separated; empty when none
+	// HasDefault tells an empty Default from none.
+	HasDefault bool
 }
 
 // Authorizer is one of an HttpApi's Auth.Authorizers.
@@ -221,8 +252,16 @@ func Parse(data []byte) (*Template, error) {
 	}
 
 	t := &Template{
-		Functions: map[string]Function{}, HTTPAPIs: map[string]HTTPAPI{}, Buckets: map[string]Bucket{},
+		Parameters: map[string]Parameter{},
+		Functions:  map[string]Function{}, HTTPAPIs: map[string]HTTPAPI{}, Buckets: map[string]Bucket{},
 		Outputs: map[string]Output{}, Types: map[string]string{},
+	}
+	for name, p := range raw.Parameters {
+		param := Parameter{Type: string(p.Type)}
+		if p.Default != nil {
+			param.Default, param.HasDefault = string(*p.Default), true
+		}
+		t.Parameters[name] = param
 	}
 	var tables []string
 	for _, id := range slices.Sorted(maps.Keys(raw.Resources)) {
@@ -270,6 +309,74 @@ func Parse(data []byte) (*Template, error) {
 		t.Outputs[id] = Output{Value: string(o.Value), Condition: string(o.Condition)}
 	}
 	return t, nil
+}
+
+// Resolve evaluates a scalar value as written in the template: a literal is
+// itself, and "!Ref P" of a parameter P of a scalar type is P's Default.
+// Anything else (another intrinsic, a Ref of a resource or of a parameter
+// without a Default) has a value only once deployed, and is an error.
+func (t *Template) Resolve(value string) (string, error) {
+	p, name, err := t.refParameter(value)
+	if err != nil || p == nil {
+		return value, err
+	}
+	if isListType(p.Type) {
+		return "", fmt.Errorf("%s: parameter %s is a list (%s)", value, name, p.Type)
+	}
+	return p.Default, nil
+}
+
+// ResolveList evaluates a list as written in the template (e.g. the
+// AllowOrigins of a CORS configuration), element by element as Resolve
+// does, except that "!Ref P" of a list parameter P (CommaDelimitedList,
+// List<...>) is P's Default split at its commas, each item trimmed of
+// spaces, as CloudFormation splits it.
+func (t *Template) ResolveList(values []string) ([]string, error) {
+	var out []string
+	for _, v := range values {
+		p, name, err := t.refParameter(v)
+		switch {
+		case err != nil:
+			return nil, err
+		case p == nil:
+			out = append(out, v)
+		case isListType(p.Type):
+			for item := range strings.SplitSeq(p.Default, ",") {
+				out = append(out, strings.TrimSpace(item))
+			}
+		default:
+			r, err := t.Resolve(v)
+			if err != nil {
+				return nil, fmt.Errorf("parameter %s: %w", name, err)
+			}
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// refParameter returns the parameter value refers to with "!Ref", nil for
+// a literal, or an error for any other intrinsic.
+func (t *Template) refParameter(value string) (*Parameter, string, error) {
+	if !strings.HasPrefix(value, "!") {
+		return nil, "", nil
+	}
+	name, ok := strings.CutPrefix(value, "!Ref ")
+	if !ok || strings.ContainsAny(name, " []{},") {
+		return nil, "", fmt.Errorf("%s: only a literal or !Ref of a parameter can be resolved before deploying", value)
+	}
+	p, ok := t.Parameters[name]
+	switch {
+	case !ok:
+		return nil, "", fmt.Errorf("%s: %s is no parameter of the template", value, name)
+	case !p.HasDefault:
+		return nil, "", fmt.Errorf("%s: parameter %s has no Default", value, name)
+	}
+	return &p, name, nil
+}
+
+func isListType(typ string) bool {
+	return typ == "CommaDelimitedList" || strings.HasPrefix(typ, "List<")
 }
 
 // CreateTableInput returns the input that creates the table under tableName.
@@ -350,6 +457,8 @@ func parseFunction(id string, res rawResource, globalsNode *yaml.Node) (Function
 		MemorySize:  string(cmp.Or(props.MemorySize, globals.MemorySize)),
 		Timeout:     string(cmp.Or(props.Timeout, globals.Timeout)),
 		Env:         map[string]string{},
+
+		ReservedConcurrentExecutions: string(cmp.Or(props.ReservedConcurrentExecutions, globals.ReservedConcurrentExecutions)),
 	}
 	for k, v := range globals.Environment.Variables {
 		fn.Env[k] = string(v)
@@ -664,12 +773,14 @@ type rawAuthorizer struct {
 	FunctionArn         text      `yaml:"FunctionArn"`
 }
 
-// parseHTTPAPI reads an HttpApi's Auth. Globals.HttpApi.Auth applies as SAM
-// merges it: the API's DefaultAuthorizer wins, Authorizers are united with
-// the API's own winning on a name clash.
+// parseHTTPAPI reads an HttpApi's Auth and CorsConfiguration.
+// Globals.HttpApi applies as SAM merges it: the API's DefaultAuthorizer
+// wins, Authorizers are united with the API's own winning on a name clash,
+// and the keys of the API's CorsConfiguration win over those of Globals'.
 func parseHTTPAPI(id string, res rawResource, globals *yaml.Node) (HTTPAPI, error) {
 	var props, glob struct {
-		Auth rawHTTPAPIAuth `yaml:"Auth"`
+		Auth              rawHTTPAPIAuth `yaml:"Auth"`
+		CorsConfiguration yaml.Node      `yaml:"CorsConfiguration"`
 	}
 	if err := decode(&res.Properties, &props); err != nil {
 		return HTTPAPI{}, fmt.Errorf("decode Properties: %w", err)
@@ -677,11 +788,16 @@ func parseHTTPAPI(id string, res rawResource, globals *yaml.Node) (HTTPAPI, erro
 	if err := decode(globals, &glob); err != nil {
 		return HTTPAPI{}, fmt.Errorf("decode Globals.HttpApi: %w", err)
 	}
+	cors, err := parseHTTPAPICORS(&glob.CorsConfiguration, &props.CorsConfiguration)
+	if err != nil {
+		return HTTPAPI{}, fmt.Errorf("CorsConfiguration: %w", err)
+	}
 
 	api := HTTPAPI{
 		LogicalID:         id,
 		DefaultAuthorizer: string(cmp.Or(props.Auth.DefaultAuthorizer, glob.Auth.DefaultAuthorizer)),
 		Authorizers:       map[string]Authorizer{},
+		CORS:              cors,
 	}
 	raws := maps.Clone(glob.Auth.Authorizers)
 	if raws == nil {
@@ -696,6 +812,40 @@ func parseHTTPAPI(id string, res rawResource, globals *yaml.Node) (HTTPAPI, erro
 		api.Authorizers[name] = a
 	}
 	return api, nil
+}
+
+// parseHTTPAPICORS decodes Globals' CorsConfiguration, then the API's over
+// it. Only the mapping form is read: SAM also takes a string or a boolean
+// (shorthands this reader does not expand), which is an error here rather
+// than a configuration silently misread.
+func parseHTTPAPICORS(globals, own *yaml.Node) (*HTTPAPICORS, error) {
+	if globals.Kind == 0 && own.Kind == 0 {
+		return nil, nil
+	}
+	var raw struct {
+		AllowOrigins     texts `yaml:"AllowOrigins"`
+		AllowMethods     texts `yaml:"AllowMethods"`
+		AllowHeaders     texts `yaml:"AllowHeaders"`
+		ExposeHeaders    texts `yaml:"ExposeHeaders"`
+		MaxAge           text  `yaml:"MaxAge"`
+		AllowCredentials text  `yaml:"AllowCredentials"`
+	}
+	for _, n := range []*yaml.Node{globals, own} {
+		if d := deref(n); d.Kind != 0 && (d.Kind != yaml.MappingNode || isIntrinsic(d)) {
+			return nil, fmt.Errorf("line %d: want a mapping, got %s (the string and boolean shorthands are not supported)", d.Line, kindName(d))
+		}
+		if err := decode(n, &raw); err != nil {
+			return nil, err
+		}
+	}
+	return &HTTPAPICORS{
+		AllowOrigins:     strs(raw.AllowOrigins),
+		AllowMethods:     strs(raw.AllowMethods),
+		AllowHeaders:     strs(raw.AllowHeaders),
+		ExposeHeaders:    strs(raw.ExposeHeaders),
+		MaxAge:           string(raw.MaxAge),
+		AllowCredentials: string(raw.AllowCredentials),
+	}, nil
 }
 
 func parseAuthorizer(name string, ra rawAuthorizer) (Authorizer, error) {
@@ -859,6 +1009,10 @@ func keyElements(raw []rawKeyElement) []KeyElement {
 // --------------------------------------------------------------- raw shapes
 
 type rawTemplate struct {
+	Parameters map[string]struct {
+		Type    text  `yaml:"Type"`
+		Default *text `yaml:"Default"`
+	} `yaml:"Parameters"`
 	Globals struct {
 		Function yaml.Node `yaml:"Function"`
 		HTTPAPI  yaml.Node `yaml:"HttpApi"`
@@ -878,10 +1032,11 @@ type rawResource struct {
 }
 
 type rawFunctionProps struct {
-	CodeURI     text `yaml:"CodeUri"`
-	MemorySize  text `yaml:"MemorySize"`
-	Timeout     text `yaml:"Timeout"`
-	Environment struct {
+	CodeURI                      text `yaml:"CodeUri"`
+	MemorySize                   text `yaml:"MemorySize"`
+	Timeout                      text `yaml:"Timeout"`
+	ReservedConcurrentExecutions text `yaml:"ReservedConcurrentExecutions"`
+	Environment                  struct {
 		Variables map[string]text `yaml:"Variables"`
 	} `yaml:"Environment"`
 	Events map[string]struct {

@@ -14,6 +14,21 @@ import (
 
 const sample = `
 Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Origins:
+    Type: CommaDelimitedList
+    Default: "https://a.example, https://b.example:8443"
+  Stage:
+    Type: String
+    Default: dev
+  Issuer:
+    Type: String
+  Empty:
+    Type: String
+    Default: ""
+  Ports:
+    Type: List<Number>
+    Default: 80,443
 Conditions:
   IsProd: !Equals [!Ref Stage, prod]
 Globals:
@@ -21,6 +36,7 @@ Globals:
     CodeUri: functions/default/
     MemorySize: 128
     Timeout: 5
+    ReservedConcurrentExecutions: 5
     Environment:
       Variables:
         TABLE_NAME: !Ref Table
@@ -32,6 +48,10 @@ Globals:
           Type: SQS
           Destination: !GetAtt Queue.Arn
   HttpApi:
+    CorsConfiguration:
+      AllowMethods: [GET]
+      MaxAge: 300
+      AllowCredentials: true
     Auth:
       DefaultAuthorizer: FromGlobals
       Authorizers:
@@ -44,6 +64,11 @@ Resources:
   Api:
     Type: AWS::Serverless::HttpApi
     Properties:
+      CorsConfiguration:
+        AllowOrigins: !Ref Origins
+        AllowHeaders: [Authorization, If-Match]
+        ExposeHeaders: ETag
+        MaxAge: 600
       Auth:
         DefaultAuthorizer: Jwt
         Authorizers:
@@ -69,6 +94,7 @@ Resources:
     Properties:
       CodeUri: functions/create-thing/
       MemorySize: 512
+      ReservedConcurrentExecutions: 3
       Environment:
         Variables:
           LOG_LEVEL: !If [IsProd, WARN, DEBUG]
@@ -218,6 +244,8 @@ func TestParseFunctions(t *testing.T) {
 		BuildMethod: "go1.x",
 		MemorySize:  "512",
 		Timeout:     "5",
+
+		ReservedConcurrentExecutions: "3",
 		Env: map[string]string{
 			"TABLE_NAME": "!Ref Table",
 			"LOG_LEVEL":  "!If [IsProd, WARN, DEBUG]",
@@ -262,8 +290,9 @@ func TestParseS3FunctionWithGlobals(t *testing.T) {
 	if !reflect.DeepEqual(fn.Env, wantEnv) {
 		t.Errorf("Env = %v, want %v", fn.Env, wantEnv)
 	}
-	if fn.MemorySize != "128" || fn.Timeout != "5" {
-		t.Errorf("MemorySize, Timeout = %q, %q, want the Globals values 128, 5", fn.MemorySize, fn.Timeout)
+	if fn.MemorySize != "128" || fn.Timeout != "5" || fn.ReservedConcurrentExecutions != "5" {
+		t.Errorf("MemorySize, Timeout, ReservedConcurrentExecutions = %q, %q, %q, want the Globals values 128, 5, 5",
+			fn.MemorySize, fn.Timeout, fn.ReservedConcurrentExecutions)
 	}
 	// The function's EventInvokeConfig merged over Globals'.
 	wantInvoke := &samtemplate.EventInvokeConfig{
@@ -358,6 +387,12 @@ func TestParseHTTPAPIs(t *testing.T) {
 				},
 				"FromGlobals": fromGlobals,
 			},
+			// The API's keys over Globals'.
+			CORS: &samtemplate.HTTPAPICORS{
+				AllowOrigins: []string{"!Ref Origins"}, AllowMethods: []string{"GET"},
+				AllowHeaders: []string{"Authorization", "If-Match"}, ExposeHeaders: []string{"ETag"},
+				MaxAge: "600", AllowCredentials: "true",
+			},
 		},
 		"Plain": {
 			LogicalID:         "Plain",
@@ -369,10 +404,63 @@ func TestParseHTTPAPIs(t *testing.T) {
 					Issuer: "https://overridden.example", Audience: []string{"overridden"},
 				},
 			},
+			CORS: &samtemplate.HTTPAPICORS{AllowMethods: []string{"GET"}, MaxAge: "300", AllowCredentials: "true"},
 		},
 	}
 	if !reflect.DeepEqual(tmpl.HTTPAPIs, want) {
 		t.Errorf("HTTPAPIs:\n got %+v\nwant %+v", tmpl.HTTPAPIs, want)
+	}
+}
+
+func TestParseParameters(t *testing.T) {
+	want := map[string]samtemplate.Parameter{
+		"Origins": {Type: "CommaDelimitedList", Default: "https://a.example, https://b.example:8443", HasDefault: true},
+		"Stage":   {Type: "String", Default: "dev", HasDefault: true},
+		"Issuer":  {Type: "String"},
+		"Empty":   {Type: "String", HasDefault: true},
+		"Ports":   {Type: "List<Number>", Default: "80,443", HasDefault: true},
+	}
+	if got := parseSample(t).Parameters; !reflect.DeepEqual(got, want) {
+		t.Errorf("Parameters:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestResolve(t *testing.T) {
+	tmpl := parseSample(t)
+	tests := []struct {
+		in      []string
+		want    []string
+		wantErr string
+	}{
+		{[]string{"!Ref Origins"}, []string{"https://a.example", "https://b.example:8443"}, ""},
+		{[]string{"!Ref Ports", "8080"}, []string{"80", "443", "8080"}, ""},
+		{[]string{"GET", "!Ref Stage", "!Ref Empty"}, []string{"GET", "dev", ""}, ""},
+		{nil, nil, ""},
+		{[]string{"!Ref Issuer"}, nil, "parameter Issuer has no Default"},
+		{[]string{"!Ref Table"}, nil, "Table is no parameter"},
+		{[]string{"!Sub ${Stage}-x"}, nil, "only a literal or !Ref of a parameter"},
+		{[]string{"!If [IsProd, a, b]"}, nil, "only a literal or !Ref of a parameter"},
+	}
+	for _, tt := range tests {
+		got, err := tmpl.ResolveList(tt.in)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("ResolveList(%q) error = %v, want %q", tt.in, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ResolveList(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+	if got, err := tmpl.Resolve("!Ref Stage"); got != "dev" || err != nil {
+		t.Errorf("Resolve(!Ref Stage) = %q, %v", got, err)
+	}
+	if got, err := tmpl.Resolve("600"); got != "600" || err != nil {
+		t.Errorf("Resolve(600) = %q, %v", got, err)
+	}
+	if _, err := tmpl.Resolve("!Ref Origins"); err == nil {
+		t.Error("Resolve of a list parameter: no error")
 	}
 }
 
@@ -476,6 +564,12 @@ func TestParseErrors(t *testing.T) {
           Jwt:
             JwtConfiguration: [issuer]
 `, "HttpApi Api: authorizer Jwt: line 13: JwtConfiguration: want a mapping"},
+		{"cors configuration shorthand", "Resources:" + table + `
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      CorsConfiguration: true
+`, "HttpApi Api: CorsConfiguration: line 10: want a mapping"},
 		{"destination config is a list", "Resources:" + table + `
   Fn:
     Type: AWS::Serverless::Function
