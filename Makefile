@@ -49,8 +49,18 @@ help:
 	@echo '  make clean        remove $(BIN)/ and .aws-sam/'
 	@echo '  make help         this list (also what `make` alone prints)'
 
+# Built into $(BIN)/ and then run, not `go run`: the first build downloads
+# the modules and compiles, which can take minutes, so it says so first; and Ctrl-C
+# reaches depot-local alone, which hands make a clean exit status
+# (internal/dev/tty).
 run:
-	$(GO) run ./cmd/depot-local
+	@if [ -x '$(BIN)/depot-local' ]; then \
+	  echo 'make run: building $(BIN)/depot-local' >&2; \
+	else \
+	  echo 'make run: building $(BIN)/depot-local. The first build downloads the Go modules and compiles them: up to a few minutes (later builds take seconds)' >&2; \
+	fi
+	@$(GO) build -o '$(BIN)/depot-local' ./cmd/depot-local
+	@'$(BIN)/depot-local'
 
 # A token from the local issuer (the key make run uses), printed alone:
 #   make token ROLE=editor EMAIL=alice@example.com
