@@ -165,3 +165,28 @@ func TestMakeTestRunsEachSuiteOnce(t *testing.T) {
 		t.Errorf("the unit run misses ./build or ./cmd/depot-local: %v", unit)
 	}
 }
+
+// TestReadmeListsEveryTarget: the README's Make targets table has every
+// .PHONY target too, and its first screen is what Depot is, then make run
+// and make test, then the deploy command.
+func TestReadmeListsEveryTarget(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(data)
+	_, table, ok := strings.Cut(readme, "## Make targets")
+	if !ok {
+		t.Fatal("README has no Make targets section")
+	}
+	for _, target := range phonyTargets(t) {
+		if !regexp.MustCompile("`make " + regexp.QuoteMeta(target) + "[` ]").MatchString(table) {
+			t.Errorf("README's Make targets table does not list make %s", target)
+		}
+	}
+	first := strings.Join(strings.SplitN(readme, "\n", 30)[:29], "\n")
+	run, test, deploy := strings.Index(first, "\nmake run "), strings.Index(first, "\nmake test "), strings.Index(first, "\nsam build && sam deploy --guided\n")
+	if !strings.HasPrefix(readme, "# Depot\n\nDepot is ") || run < 0 || test < run || deploy < test {
+		t.Errorf("README's first screen is not: what Depot is, make run, make test, sam build && sam deploy --guided:\n%s", first)
+	}
+}

@@ -69,7 +69,7 @@ func run() (err error) {
 	if err != nil {
 		return err
 	}
-	data := "in memory: items and images are gone when this stops"
+	data := inMemoryData
 	if external {
 		data = "in the engines above"
 	}
@@ -122,6 +122,10 @@ Ctrl-C stops.
 	logger.Info("stopped")
 	return nil
 }
+
+// inMemoryData is where the embedded engines keep data, for the banner
+// (the README's Local data section says the same; a test keeps them so).
+const inMemoryData = "in memory: items and images are gone when this stops"
 
 func envOr(name, def string) string {
 	if v := os.Getenv(name); v != "" {

@@ -21,14 +21,7 @@ import (
 // one).
 func TestMakeRunBlackBox(t *testing.T) {
 	dir := t.TempDir()
-	build := func(pkg, name string) string {
-		out := filepath.Join(dir, name)
-		if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v\n%s", pkg, err, b)
-		}
-		return out
-	}
-	local, token := build(".", "depot-local"), build("../depot-token", "depot-token")
+	local, token := buildTool(t, dir, ".", "depot-local"), buildTool(t, dir, "../depot-token", "depot-token")
 	port := freePort(t)
 	env := append(cleanEnv(), "PORT="+strconv.Itoa(port), "DEPOT_STATE_DIR="+filepath.Join(dir, "state"))
 
@@ -47,7 +40,7 @@ func TestMakeRunBlackBox(t *testing.T) {
 	if !strings.Contains(banner, api) || !strings.Contains(banner, "minidyn") || !strings.Contains(banner, "gofakes3") || !strings.Contains(banner, "curl") {
 		t.Fatalf("banner lacks the URL, engines or example:\n%s", banner)
 	}
-	if !strings.Contains(banner, "Data      in memory: items and images are gone when this stops; the signing key stays in "+filepath.Join(dir, "state")) {
+	if !strings.Contains(banner, "Data      "+inMemoryData+"; the signing key stays in "+filepath.Join(dir, "state")) {
 		t.Errorf("banner does not say where data lives:\n%s", banner)
 	}
 	editor := bannerToken(t, banner)
