@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -44,7 +45,8 @@ func TestMakeRunCtrlC(t *testing.T) {
 		t.Fatal(err)
 	}
 	slave.Close()
-	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	// make leads the session; depot-local has a process group of its own.
+	t.Cleanup(func() { killSession(cmd.Process.Pid) })
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 
@@ -103,5 +105,26 @@ func TestMakeRunCtrlC(t *testing.T) {
 	}
 	if !strings.Contains(got, `"msg":"stopped"`) {
 		t.Errorf("depot-local did not log its clean stop:\n%s", got)
+	}
+}
+
+// killSession kills every process of session sid (after a failure; once
+// make has exited 0 there is none).
+func killSession(sid int) {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, f := range stats {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp session ...
+		i := strings.LastIndexByte(string(data), ')')
+		fields := strings.Fields(string(data[i+1:]))
+		if len(fields) < 4 || fields[3] != strconv.Itoa(sid) {
+			continue
+		}
+		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(f))); err == nil {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
 	}
 }
