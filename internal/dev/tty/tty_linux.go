@@ -4,6 +4,7 @@ package tty
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -25,6 +26,11 @@ import (
 // that sets the foreground (here, the new group before it is the foreground)
 // or, under `stty tostop`, writes to the terminal (here, after giving the
 // foreground back) would otherwise be stopped.
+//
+// While it holds the foreground it catches SIGTSTP (Ctrl-Z) and says so on
+// stderr: Ctrl-Z would stop this process alone, and the shell, waiting for
+// make, would neither get the terminal back nor be able to resume it.
+// Ctrl-C is the way out.
 func TakeForeground(f *os.File) (restore func(), err error) {
 	noop := func() {}
 	fd := int(f.Fd())
@@ -50,15 +56,31 @@ func TakeForeground(f *os.File) (restore func(), err error) {
 	if err := unix.Setpgid(0, 0); err != nil {
 		return noop, err
 	}
+	tstp := make(chan os.Signal, 1)
+	signal.Notify(tstp, syscall.SIGTSTP)
 	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPGRP, pid); err != nil {
+		signal.Stop(tstp)
 		return noop, errors.Join(err, unix.Setpgid(0, pgrp))
 	}
+	stopNotes := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-tstp:
+				fmt.Fprintln(os.Stderr, "\n(Ctrl-Z cannot suspend this under make; Ctrl-C stops it)")
+			case <-stopNotes:
+				return
+			}
+		}
+	}()
 	done := false
 	return func() {
 		if done {
 			return
 		}
 		done = true
+		signal.Stop(tstp)
+		close(stopNotes)
 		// Only if the terminal is still ours: a shell's job control may
 		// have moved it meanwhile.
 		if cur, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP); err == nil && cur == pid {

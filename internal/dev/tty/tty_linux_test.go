@@ -68,11 +68,12 @@ func takeAndWait(take bool) {
 // TestCtrlCReachesOnlyTheTaker runs, in a new session on a pseudo-terminal,
 // a shell (standing for make: same process group as its child) that traps
 // SIGINT, runs the helper that takes the foreground, then a checker in the
-// shell's group. Ctrl-C typed on the terminal must reach the helper and not
-// the shell, and afterwards the shell's group has the terminal back.
+// shell's group. Ctrl-Z typed on the terminal must not stop the helper (it
+// says so), Ctrl-C must reach the helper and not the shell, and afterwards
+// the shell's group has the terminal back.
 func TestCtrlCReachesOnlyTheTaker(t *testing.T) {
 	out := runOnPTY(t, `trap 'echo parent-got-SIGINT' INT; "$0"; echo "helper-exit=$?"; DEPOT_TTY_TEST_HELPER=check "$0"`, "take", true)
-	for _, want := range []string{"ready own-group=true foreground=true", "got SIGINT", "helper-exit=0", "foreground-is-mine=true"} {
+	for _, want := range []string{"ready own-group=true foreground=true", "Ctrl-Z cannot suspend", "got SIGINT", "helper-exit=0", "foreground-is-mine=true"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -124,7 +125,8 @@ func TestNotATerminal(t *testing.T) {
 
 // runOnPTY runs `bash -c script <this test binary>` as a session leader on
 // a new pseudo-terminal with helperEnv=mode, types Ctrl-C once the helper
-// says "ready" (if ctrlC), and returns everything the terminal showed.
+// says "ready" (if ctrlC; in mode take, Ctrl-Z first and Ctrl-C once the
+// helper says it caught it), and returns everything the terminal showed.
 func runOnPTY(t *testing.T, script, mode string, ctrlC bool) string {
 	t.Helper()
 	master, slave, err := tty.OpenPTY()
@@ -163,8 +165,17 @@ func runOnPTY(t *testing.T, script, mode string, ctrlC bool) string {
 				return b.String()
 			}
 			b.WriteString(l + "\n")
-			if ctrlC && strings.HasPrefix(l, "ready") {
-				if _, err := io.WriteString(master, "\x03"); err != nil {
+			// Ctrl-Z first where the helper catches it (and says so),
+			// then Ctrl-C.
+			var key string
+			switch {
+			case ctrlC && strings.HasPrefix(l, "ready") && mode == "take":
+				key = "\x1a"
+			case ctrlC && (strings.HasPrefix(l, "ready") || strings.Contains(l, "Ctrl-Z cannot suspend")):
+				key = "\x03"
+			}
+			if key != "" {
+				if _, err := io.WriteString(master, key); err != nil {
 					t.Fatal(err)
 				}
 			}
