@@ -9,22 +9,58 @@ VENV := .venv
 VENV_STAMP := $(VENV)/.installed
 GO ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
+# Where binaries go (make run's, make invoke's, make build's); a test points
+# it at a temporary directory.
+BIN ?= bin
 
-.PHONY: run token test vet unit integration integration-moto template-lint sam-build build sizes bench clean help
+# `make` alone prints the help; the included fragments define targets of
+# their own and must not become the default.
+.DEFAULT_GOAL := help
+
+.PHONY: help run token test vet unit integration integration-moto template-lint sam-build build sizes bench clean
 
 include build/images.mk
 include build/invoke.mk
 
+# Every public target (build/make_test.go checks that each .PHONY target of
+# the Makefile and build/*.mk is listed here and exists).
 help:
-	@echo "make run     - local API on http://127.0.0.1:3000 (PORT overrides), embedded DynamoDB and S3"
-	@echo "make token ROLE=editor EMAIL=you@example.com - a bearer token for make run"
-	@echo "make test    - everything CI runs: vet, unit + integration (embedded and moto), template checks, sam build"
-	@echo "make bench   - handler overhead vs DynamoDB time, and function binary sizes"
-	@echo "make invoke FN=CreateItem [EVENT=events/create-item.json] - one function under the Lambda emulator, no Docker"
-	@echo "make bench-images - thumbnails vs ImageMagick: time and peak memory"
+	@echo 'Depot. Local:'
+	@echo '  make run          the API on http://127.0.0.1:3000 (PORT overrides), embedded DynamoDB and S3; Ctrl-C stops'
+	@echo '  make token ROLE=viewer|editor|admin EMAIL=you@example.com'
+	@echo '                    a bearer token for make run, printed alone'
+	@echo '  make invoke FN=<LogicalId> [EVENT=events/<file>.json]'
+	@echo '                    one function under the Lambda emulator, no Docker; its response alone on stdout'
+	@echo '  make rie          build the pinned Lambda Runtime Interface Emulator (make invoke does it when needed)'
+	@echo 'Checks:'
+	@echo '  make test         everything CI runs: vet, unit, integration, integration-moto, template-lint, sam-build'
+	@echo '  make vet          go vet and the gofmt check'
+	@echo '  make unit         unit tests (go test -race, every package but the integration suite)'
+	@echo '  make integration  the integration suite (internal/itest) on the embedded engines'
+	@echo '  make integration-moto  the same suite against a moto server started for the run'
+	@echo '  make template-lint     cfn-lint and sam validate --lint on template.yaml'
+	@echo '  make sam-build    sam build, as a deploy would'
+	@echo 'Measure:'
+	@echo '  make bench        handler overhead vs DynamoDB time per operation, and function binary sizes'
+	@echo '  make build        the stripped arm64 bootstraps, as deployed, into $(BIN)/<function>/'
+	@echo '  make sizes        their sizes'
+	@echo '  make bench-images thumbnails vs ImageMagick: time and peak memory (apt-get installs ImageMagick if missing)'
+	@echo 'Other:'
+	@echo '  make clean        remove $(BIN)/ and .aws-sam/'
+	@echo '  make help         this list (also what `make` alone prints)'
 
+# Built into $(BIN)/ and then run, not `go run`: the first build downloads
+# the modules and compiles, which can take minutes, so it says so first; and Ctrl-C
+# reaches depot-local alone, which hands make a clean exit status
+# (internal/dev/tty).
 run:
-	$(GO) run ./cmd/depot-local
+	@if [ -x '$(BIN)/depot-local' ]; then \
+	  echo 'make run: building $(BIN)/depot-local' >&2; \
+	else \
+	  echo 'make run: building $(BIN)/depot-local. The first build downloads the Go modules and compiles them: up to a few minutes (later builds take seconds)' >&2; \
+	fi
+	@$(GO) build -o '$(BIN)/depot-local' ./cmd/depot-local
+	@'$(BIN)/depot-local'
 
 # A token from the local issuer (the key make run uses), printed alone:
 #   make token ROLE=editor EMAIL=alice@example.com
@@ -33,20 +69,28 @@ EMAIL ?= developer@example.com
 token:
 	@$(GO) run ./cmd/depot-token -role '$(ROLE)' -email '$(EMAIL)'
 
-test: vet unit integration-moto template-lint sam-build
+test: vet unit integration integration-moto template-lint sam-build
 
 vet:
 	$(GO) vet ./...
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.venv/*')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 
-# Unit tests and the integration suite on the embedded engines.
+# Every package but the integration suite, which `integration` runs. The
+# list is expanded only when unit's recipe is (so `make -n test` shows it).
+ITEST_PKGS := ./internal/itest/...
+UNIT_PKGS = $(shell $(GO) list -f '.{{slice .ImportPath (len .Module.Path)}}' ./... | grep -v '^./internal/itest\(/\|$$\)')
 unit:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 $(UNIT_PKGS)
+
+# The integration suite (HTTP -> gateway -> handlers -> SDK -> engine) on the
+# embedded engines.
+integration:
+	$(GO) test -race -count=1 $(ITEST_PKGS)
 
 # The same integration suite against a moto server on a loopback port.
 integration-moto: $(VENV_STAMP)
-	VENV=$(VENV) tools/with-moto.sh $(GO) test -race -count=1 ./internal/itest/...
+	VENV=$(VENV) tools/with-moto.sh $(GO) test -race -count=1 $(ITEST_PKGS)
 
 $(VENV_STAMP): tools/requirements.txt tools/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -68,13 +112,13 @@ sam-build: $(VENV_STAMP)
 
 # Stripped arm64 Lambda binaries, as deployed, and their sizes.
 build:
-	@mkdir -p bin
+	@mkdir -p '$(BIN)'
 	@for fn in $(FUNCTIONS); do \
-	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags='-s -w' -tags lambda.norpc -o bin/$$fn/bootstrap ./functions/$$fn; \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags='-s -w' -tags lambda.norpc -o '$(BIN)'/$$fn/bootstrap ./functions/$$fn; \
 	done
 
 sizes: build
-	@for fn in $(FUNCTIONS); do stat -c '%s' bin/$$fn/bootstrap | awk -v fn=$$fn '{printf "%-22s %6.2f MB\n", fn, $$1/1048576}'; done
+	@for fn in $(FUNCTIONS); do stat -c '%s' '$(BIN)'/$$fn/bootstrap | awk -v fn=$$fn '{printf "%-22s %6.2f MB\n", fn, $$1/1048576}'; done
 
 # Handler overhead: per operation, the median time of a request through the
 # local gateway and inside the function vs. the same DynamoDB calls made raw
@@ -86,10 +130,10 @@ BENCHTIME ?= 200x
 BENCHTIME_MOTO ?= 30x
 SIZE_GOAL_MB := 12
 bench: sizes $(VENV_STAMP)
-	@for fn in $(FUNCTIONS); do stat -c '%s %n' bin/$$fn/bootstrap; done | sort -n | tail -1 | \
+	@for fn in $(FUNCTIONS); do stat -c '%s %n' '$(BIN)'/$$fn/bootstrap; done | sort -n | tail -1 | \
 	  awk -v goal=$(SIZE_GOAL_MB) '{mb=$$1/1048576; printf "largest: %s %.2f MB (goal < %d MB: %s)\n\n", $$2, mb, goal, mb < goal ? "ok" : "OVER"}'
 	$(BENCH_GO_TEST) -benchtime $(BENCHTIME) ./internal/itest/
 	VENV=$(VENV) tools/with-moto.sh $(BENCH_GO_TEST) -benchtime $(BENCHTIME_MOTO) ./internal/itest/
 
 clean:
-	rm -rf bin .aws-sam
+	rm -rf '$(BIN)' .aws-sam

@@ -2,6 +2,10 @@
 // HTTP API on 127.0.0.1:3000 (PORT overrides) in front of the functions'
 // own Lambda handlers, on embedded DynamoDB and S3 engines, or on the
 // engines AWS_ENDPOINT_URL* name.
+//
+// Started from a terminal (make run), it takes the terminal's foreground in
+// a process group of its own (internal/dev/tty), so that Ctrl-C stops it
+// alone and make, seeing it exit 0, exits 0 too.
 package main
 
 import (
@@ -12,11 +16,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/depot-inventory/depot/internal/dev/localauth"
 	"github.com/depot-inventory/depot/internal/dev/localrun"
+	"github.com/depot-inventory/depot/internal/dev/tty"
 	"github.com/depot-inventory/depot/internal/lambdafn"
 )
 
@@ -27,11 +33,28 @@ func main() {
 	}
 }
 
-func run() error {
+func run() (err error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := lambdafn.NewLogger(os.Getenv("LOG_LEVEL"))
 
+	// Ctrl-C for this process alone, not for make (see the package doc);
+	// the terminal goes back to make's group on the way out.
+	restore, err := tty.TakeForeground(os.Stdin)
+	if err != nil {
+		logger.Warn("could not take the terminal's foreground; Ctrl-C will stop make too", "error", err)
+	}
+	defer restore()
+	// Ctrl-C while starting up is a stop too, not a failure.
+	defer func() {
+		if err != nil && ctx.Err() != nil {
+			logger.Info("stopped while starting", "error", err)
+			err = nil
+		}
+	}()
+
+	// UseEngines sets these itself when it starts the embedded engines.
+	external := os.Getenv("AWS_ENDPOINT_URL") != "" || os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") != "" || os.Getenv("AWS_ENDPOINT_URL_S3") != ""
 	engines, err := localrun.UseEngines()
 	if err != nil {
 		return err
@@ -41,9 +64,17 @@ func run() error {
 		TableName:  envOr("TABLE_NAME", "depot-local"),
 		BucketName: envOr("BUCKET_NAME", "depot-local-images"),
 	}
-	issuer, err := localauth.LoadOrCreate(localauth.DefaultStateDir())
+	stateDir := localauth.DefaultStateDir()
+	issuer, err := localauth.LoadOrCreate(stateDir)
 	if err != nil {
 		return err
+	}
+	data := inMemoryData
+	if external {
+		data = "in the engines above"
+	}
+	if abs, err := filepath.Abs(stateDir); err == nil {
+		stateDir = abs
 	}
 	stack, err := engines.Deploy(ctx, settings, issuer, logger)
 	if err != nil {
@@ -66,6 +97,7 @@ func run() error {
   DynamoDB  %s (table %s)
   S3        %s (bucket %s)
   JWKS      %s%s (issuer %s, audience %s)
+  Data      %s; the signing key stays in %s
 An editor token, valid 12 h (more: make token ROLE=viewer|editor|admin EMAIL=you@example.com):
   export TOKEN=%s
 Try:
@@ -73,7 +105,7 @@ Try:
   curl -s %s/items -H "Authorization: Bearer $TOKEN"
 Ctrl-C stops.
 `, url, engines.DynamoDB, settings.TableName, engines.S3, settings.BucketName,
-		url, localrun.JWKSPath, localauth.IssuerURL, localauth.Audience, token, url, url)
+		url, localrun.JWKSPath, localauth.IssuerURL, localauth.Audience, data, stateDir, token, url, url)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -90,6 +122,10 @@ Ctrl-C stops.
 	logger.Info("stopped")
 	return nil
 }
+
+// inMemoryData is where the embedded engines keep data, for the banner
+// (the README's Local data section says the same; a test keeps them so).
+const inMemoryData = "in memory: items and images are gone when this stops"
 
 func envOr(name, def string) string {
 	if v := os.Getenv(name); v != "" {

@@ -17,17 +17,11 @@ import (
 
 // TestMakeRunBlackBox runs the built local runtime as `make run` does and
 // uses it as a person with curl would: the banner's token, a viewer token
-// from depot-token, and Ctrl-C.
+// from depot-token, and SIGINT (stdin not a terminal; TestMakeRunCtrlC has
+// one).
 func TestMakeRunBlackBox(t *testing.T) {
 	dir := t.TempDir()
-	build := func(pkg, name string) string {
-		out := filepath.Join(dir, name)
-		if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v\n%s", pkg, err, b)
-		}
-		return out
-	}
-	local, token := build(".", "depot-local"), build("../depot-token", "depot-token")
+	local, token := buildTool(t, dir, ".", "depot-local"), buildTool(t, dir, "../depot-token", "depot-token")
 	port := freePort(t)
 	env := append(cleanEnv(), "PORT="+strconv.Itoa(port), "DEPOT_STATE_DIR="+filepath.Join(dir, "state"))
 
@@ -45,6 +39,9 @@ func TestMakeRunBlackBox(t *testing.T) {
 	api := "http://127.0.0.1:" + strconv.Itoa(port)
 	if !strings.Contains(banner, api) || !strings.Contains(banner, "minidyn") || !strings.Contains(banner, "gofakes3") || !strings.Contains(banner, "curl") {
 		t.Fatalf("banner lacks the URL, engines or example:\n%s", banner)
+	}
+	if !strings.Contains(banner, "Data      "+inMemoryData+"; the signing key stays in "+filepath.Join(dir, "state")) {
+		t.Errorf("banner does not say where data lives:\n%s", banner)
 	}
 	editor := bannerToken(t, banner)
 
