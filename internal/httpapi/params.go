@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -28,27 +29,50 @@ var (
 	idempotencyKeyRE = regexp.MustCompile(IdempotencyKeyPattern)
 )
 
+type rawHeadersKey struct{}
+
+// WithRawHeaders keeps a request's headers as API Gateway sent them in the
+// event: one string per lower-case name, repeated headers joined by commas.
+// The Lambda adapter splits every other header's value at each comma and
+// trims the pieces, which would cut an Idempotency-Key such as "a,b" apart
+// and respell an If-Match list; the handlers read those two from here.
+func WithRawHeaders(ctx context.Context, headers map[string]string) context.Context {
+	return context.WithValue(ctx, rawHeadersKey{}, headers)
+}
+
+// header returns a request header's value as the client sent it, and
+// whether it was sent.
+func header(r *http.Request, name string) (string, bool) {
+	if raw, ok := r.Context().Value(rawHeadersKey{}).(map[string]string); ok {
+		v, ok := raw[strings.ToLower(name)]
+		return v, ok
+	}
+	vs := r.Header.Values(name)
+	return strings.Join(vs, ","), len(vs) > 0
+}
+
 // request reads what every change takes besides its body: the caller, the
 // Idempotency-Key and the If-Match precondition.
 func request(r *http.Request) (usecase.Request, error) {
 	req := usecase.Request{Actor: actor(r.Context())}
 	var err error
-	if req.IfMatch, err = parseIfMatch(r.Header.Values("If-Match")); err != nil {
-		return req, err
+	if v, ok := header(r, "If-Match"); ok {
+		if req.IfMatch, err = parseIfMatch(v); err != nil {
+			return req, err
+		}
 	}
-	req.IdempotencyKey, err = idempotencyKey(r)
+	if v, ok := header(r, "Idempotency-Key"); ok {
+		req.IdempotencyKey, err = idempotencyKey(v)
+	}
 	return req, err
 }
 
 // parseIfMatch reads If-Match (RFC 9110 §13.1.1) with the strong comparison
 // it requires: a weak tag never matches, and neither does an opaque tag that
 // is not one of Depot's ("<version>"). A value outside the grammar is
-// invalid_header. No header is no precondition (nil).
-func parseIfMatch(values []string) (*inventory.IfMatch, error) {
-	if len(values) == 0 {
-		return nil, nil
-	}
-	value := strings.TrimSpace(strings.Join(values, ", "))
+// invalid_header.
+func parseIfMatch(value string) (*inventory.IfMatch, error) {
+	value = strings.TrimSpace(value)
 	if !ifMatchRE.MatchString(value) {
 		return nil, problem(inventory.KindInvalid, codeInvalidHeader,
 			`If-Match must be "*" or a list of entity tags such as "3" (the quoted ETag of what you read)`,
@@ -70,17 +94,13 @@ func parseIfMatch(values []string) (*inventory.IfMatch, error) {
 	return m, nil
 }
 
-// idempotencyKey returns the Idempotency-Key, "" without one.
-func idempotencyKey(r *http.Request) (string, error) {
-	values := r.Header.Values("Idempotency-Key")
-	if len(values) == 0 {
-		return "", nil
-	}
-	if len(values) > 1 || !idempotencyKeyRE.MatchString(values[0]) {
+// idempotencyKey checks an Idempotency-Key.
+func idempotencyKey(value string) (string, error) {
+	if !idempotencyKeyRE.MatchString(value) {
 		return "", problem(inventory.KindInvalid, codeInvalidHeader, "Idempotency-Key must be 1 to 200 visible ASCII characters",
 			inventory.FieldError{Field: "Idempotency-Key", Code: "pattern", Message: "Idempotency-Key must match " + IdempotencyKeyPattern})
 	}
-	return values[0], nil
+	return value, nil
 }
 
 // pageRequest reads limit and cursor.

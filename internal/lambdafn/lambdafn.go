@@ -118,7 +118,10 @@ func New(function string, deps httpapi.Deps) (Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return httpadapter.NewV2(h).ProxyWithContext, nil
+	adapter := httpadapter.NewV2(h)
+	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		return adapter.ProxyWithContext(httpapi.WithRawHeaders(ctx, ev.Headers), ev)
+	}, nil
 }
 
 // Build makes the API handlers' dependencies from the settings and the AWS
