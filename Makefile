@@ -17,7 +17,7 @@ BIN ?= bin
 # their own and must not become the default.
 .DEFAULT_GOAL := help
 
-.PHONY: help run token test vet unit integration integration-moto template-lint sam-build build sizes bench clean
+.PHONY: help run token test vet unit integration integration-moto contract template-lint sam-build build sizes bench clean
 
 include build/images.mk
 include build/invoke.mk
@@ -33,11 +33,12 @@ help:
 	@echo '                    one function under the Lambda emulator, no Docker; its response alone on stdout'
 	@echo '  make rie          build the pinned Lambda Runtime Interface Emulator (make invoke does it when needed)'
 	@echo 'Checks:'
-	@echo '  make test         everything CI runs: vet, unit, integration, integration-moto, template-lint, sam-build'
+	@echo '  make test         everything CI runs: vet, unit, integration, integration-moto, contract, template-lint, sam-build'
 	@echo '  make vet          go vet and the gofmt check'
 	@echo '  make unit         unit tests (go test -race, every package but the integration suite)'
 	@echo '  make integration  the integration suite (internal/itest) on the embedded engines'
 	@echo '  make integration-moto  the same suite against a moto server started for the run'
+	@echo '  make contract     schemathesis (every check, 50+ examples an operation) against make run'"'"'s API and its /openapi.yaml'
 	@echo '  make template-lint     cfn-lint and sam validate --lint on template.yaml'
 	@echo '  make sam-build    sam build, as a deploy would'
 	@echo 'Measure:'
@@ -69,7 +70,7 @@ EMAIL ?= developer@example.com
 token:
 	@$(GO) run ./cmd/depot-token -role '$(ROLE)' -email '$(EMAIL)'
 
-test: vet unit integration integration-moto template-lint sam-build
+test: vet unit integration integration-moto contract template-lint sam-build
 
 vet:
 	$(GO) vet ./...
@@ -91,6 +92,13 @@ integration:
 # The same integration suite against a moto server on a loopback port.
 integration-moto: $(VENV_STAMP)
 	VENV=$(VENV) tools/with-moto.sh $(GO) test -race -count=1 $(ITEST_PKGS)
+
+# The spec and the server must agree: schemathesis against the API as make
+# run serves it (tools/schemathesis.sh), with an admin token.
+contract: $(VENV_STAMP)
+	$(GO) build -o '$(BIN)/depot-local' ./cmd/depot-local
+	$(GO) build -o '$(BIN)/depot-token' ./cmd/depot-token
+	VENV=$(VENV) tools/schemathesis.sh '$(BIN)/depot-local' '$(BIN)/depot-token'
 
 $(VENV_STAMP): tools/requirements.txt tools/constraints.txt
 	$(PYTHON) -m venv $(VENV)

@@ -29,7 +29,8 @@ func TestCreateInputValidate(t *testing.T) {
 		{"name control char", CreateInput{SKU: "A", Name: "a\x00b"}, []string{"/name"}},
 		{"negative quantity", CreateInput{SKU: "A", Name: "W", Quantity: -1}, []string{"/quantity"}},
 		{"negative reorder", CreateInput{SKU: "A", Name: "W", ReorderPoint: ptr[int64](-1)}, []string{"/reorderPoint"}},
-		{"21 tags", CreateInput{SKU: "A", Name: "W", Tags: strings.Split(strings.Repeat("t,", 20)+"u", ",")}, nil}, // duplicates collapse to 2
+		{"20 tags, duplicates collapse", CreateInput{SKU: "A", Name: "W", Tags: strings.Split(strings.Repeat("t,", 19)+"u", ",")}, nil},
+		{"21 tags, duplicates count", CreateInput{SKU: "A", Name: "W", Tags: strings.Split(strings.Repeat("t,", 20)+"u", ",")}, []string{"/tags"}},
 		{"blank tag", CreateInput{SKU: "A", Name: "W", Tags: []string{" "}}, []string{"/tags/0"}},
 		{"long tag", CreateInput{SKU: "A", Name: "W", Tags: []string{"ok", strings.Repeat("t", 51)}}, []string{"/tags/1"}},
 	}

@@ -176,6 +176,8 @@ func (v *validator) nonNegative(field string, n int64) {
 }
 
 // tags validates each tag and returns the tags without exact duplicates.
+// A list takes at most MaxTags entries, duplicates included (openapi.yaml's
+// maxItems).
 func (v *validator) tags(field string, tags []string) []string {
 	out := make([]string, 0, len(tags))
 	seen := make(map[string]bool, len(tags))
@@ -190,8 +192,8 @@ func (v *validator) tags(field string, tags []string) []string {
 			out = append(out, t)
 		}
 	}
-	if len(out) > MaxTags {
-		v.add(field, "too_many", "at most %d tags, got %d", MaxTags, len(out))
+	if len(tags) > MaxTags {
+		v.add(field, "too_many", "at most %d tags, got %d", MaxTags, len(tags))
 	}
 	return out
 }

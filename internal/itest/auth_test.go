@@ -115,6 +115,9 @@ func TestAuditNamesEachActor(t *testing.T) {
 	if d := deleted["deleted"].(map[string]any); d["by"] != third || deleted["updatedBy"] != third {
 		t.Errorf("deleted: %v", deleted)
 	}
+	// A deleted item's ledger is read once it is restored.
+	e.must(http.StatusNotFound, req{Method: "GET", Path: "/items/" + id + "/history", Header: as(viewerEmail)})
+	e.must(http.StatusOK, req{Method: "POST", Path: "/items/" + id + "/restore", Header: as(adminEmail)})
 	hist := e.must(http.StatusOK, req{Method: "GET", Path: "/items/" + id + "/history", Header: as(viewerEmail)}).json(t)["entries"].([]any)
 	if len(hist) != 2 || hist[0].(map[string]any)["actor"] != adminEmail || hist[1].(map[string]any)["actor"] != editorEmail {
 		t.Errorf("ledger actors: %v", hist)

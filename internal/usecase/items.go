@@ -116,14 +116,16 @@ func (s *Service) itemPage(ctx context.Context, f *inventory.CursorFormat, pr in
 	return out, nil
 }
 
-// ListHistory lists an item's stock ledger, newest first. The item may be
-// deleted: its history stays.
+// ListHistory lists a live item's stock ledger, newest first. A deleted
+// item's ledger is kept, and readable again once the item is restored;
+// meanwhile it answers item_deleted, as the item does.
 func (s *Service) ListHistory(ctx context.Context, id string, pr inventory.PageRequest) (inventory.Page[inventory.LedgerEntry], error) {
 	return itemLog(ctx, s, id, inventory.LedgerCursor, pr, s.Store.ListLedger)
 }
 
-// ListActivity lists every change to an item, newest first. The item may
-// be deleted.
+// ListActivity lists every change to a live item, newest first. Like the
+// ledger, a deleted item's activity answers item_deleted until the item is
+// restored.
 func (s *Service) ListActivity(ctx context.Context, id string, pr inventory.PageRequest) (inventory.Page[inventory.Activity], error) {
 	return itemLog(ctx, s, id, inventory.ActivityCursor, pr, s.Store.ListActivity)
 }
@@ -134,7 +136,7 @@ func itemLog[T any](ctx context.Context, s *Service, id string, f *inventory.Cur
 	if _, err := f.Range(pr); err != nil {
 		return inventory.Page[T]{}, err
 	}
-	if _, err := s.readItem(ctx, id, anyState); err != nil {
+	if _, err := s.readItem(ctx, id, live); err != nil {
 		return inventory.Page[T]{}, err
 	}
 	return listPage(ctx, f, pr, func(ctx context.Context, r inventory.Range) ([]T, inventory.Position, error) {

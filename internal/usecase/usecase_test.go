@@ -299,7 +299,15 @@ func TestListsPageOnceEach(t *testing.T) {
 	wantCode(t, err, inventory.KindNotFound, inventory.CodeItemNotFound)
 	_, err = f.svc.ListActivity(f.ctx, ids[0], inventory.PageRequest{Limit: 0})
 	wantCode(t, err, inventory.KindInvalid, inventory.CodeInvalidParameter)
-	// A deleted item keeps its history.
+	// A deleted item's history and activity answer as the item does, and
+	// come back with it.
+	_, err = f.svc.ListHistory(f.ctx, ids[0], inventory.PageRequest{Limit: 10})
+	wantCode(t, err, inventory.KindNotFound, inventory.CodeItemDeleted)
+	_, err = f.svc.ListActivity(f.ctx, ids[0], inventory.PageRequest{Limit: 10})
+	wantCode(t, err, inventory.KindNotFound, inventory.CodeItemDeleted)
+	if _, _, err := f.svc.RestoreItem(f.ctx, bob, ids[0]); err != nil {
+		t.Fatal(err)
+	}
 	h, err := f.svc.ListHistory(f.ctx, ids[0], inventory.PageRequest{Limit: 10})
 	if err != nil || len(h.Items) != 1 || h.Items[0].Reason != inventory.ReasonItemCreated {
 		t.Fatalf("history = %+v, %v", h, err)
