@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -104,6 +105,12 @@ func TestMakeRunBlackBox(t *testing.T) {
 
 func readBanner(t *testing.T, r interface{ Read([]byte) (int, error) }) string {
 	t.Helper()
+	return readBannerThen(t, r, io.Discard)
+}
+
+// readBannerThen reads the banner, then copies what follows to rest.
+func readBannerThen(t *testing.T, r interface{ Read([]byte) (int, error) }, rest io.Writer) string {
+	t.Helper()
 	lines := make(chan string)
 	go func() {
 		sc := bufio.NewScanner(r)
@@ -125,7 +132,8 @@ func readBanner(t *testing.T, r interface{ Read([]byte) (int, error) }) string {
 			b.WriteString(l + "\n")
 			if strings.Contains(l, "Ctrl-C stops.") {
 				go func() {
-					for range lines { // keep draining the logs
+					for l := range lines { // keep draining the logs
+						_, _ = io.WriteString(rest, l+"\n")
 					}
 				}()
 				return b.String()

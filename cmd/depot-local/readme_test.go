@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -80,6 +81,8 @@ func TestReadmeTryIt(t *testing.T) {
 	env := append(cleanEnv(), "PORT="+strconv.Itoa(port), "DEPOT_STATE_DIR="+state)
 	srv := exec.Command(local)
 	srv.Env = env
+	var serverOut syncBuffer // its logs, and what the AWS SDK prints
+	srv.Stdout = &serverOut
 	stderr, err := srv.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +91,7 @@ func TestReadmeTryIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
-	readBanner(t, stderr)
+	readBannerThen(t, stderr, &serverOut)
 
 	file := filepath.Join(dir, "try-it.sh")
 	if err := os.WriteFile(file, []byte(script), 0o644); err != nil {
@@ -144,6 +147,11 @@ func TestReadmeTryIt(t *testing.T) {
 	if final.ID != created.ID || final.Image.Status != "ready" || len(final.Image.Thumbnails) != 2 {
 		fail("the last line is not item %s with its image ready and two thumbnails: %+v", created.ID, final)
 	}
+	// The embedded S3 keeps and returns checksums as S3 does, so the SDK
+	// validates its reads and has nothing to warn about.
+	if out := serverOut.String(); strings.Contains(out, "no supported checksum") || !strings.Contains(out, `"function":"MakeThumbnails"`) {
+		t.Errorf("make run's output has checksum warnings, or no MakeThumbnails event line:\n%s", out)
+	}
 	for _, th := range final.Image.Thumbnails {
 		resp, err := http.Get(th.URL)
 		if err != nil {
@@ -186,4 +194,22 @@ func buildTool(t *testing.T, dir, pkg, name string) string {
 		t.Fatalf("build %s: %v\n%s", pkg, err, b)
 	}
 	return out
+}
+
+// syncBuffer is a bytes.Buffer written by several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -327,3 +327,47 @@ func TestOverLimitUploadIsRejectedForGood(t *testing.T) {
 		t.Fatalf("objects left: %v", left)
 	}
 }
+
+// TestIdempotencyKeysWithCommas: API Gateway passes a header as one string;
+// the Lambda adapter would split it at commas. A key with commas works.
+func TestIdempotencyKeysWithCommas(t *testing.T) {
+	e := newEnv(t)
+	key := map[string]string{"Content-Type": "application/json", "Idempotency-Key": "order 7, line 2,"}
+	first := e.must(http.StatusCreated, req{Method: "POST", Path: "/items", Body: `{"sku":"COMMA-1","name":"Keyed"}`, Header: key})
+	again := e.must(http.StatusCreated, req{Method: "POST", Path: "/items", Body: `{"sku":"COMMA-1","name":"Keyed"}`, Header: key})
+	if again.Header.Get("Idempotent-Replayed") != "true" || again.json(t)["id"] != first.json(t)["id"] {
+		t.Fatalf("the retry was not replayed: %s", again.Body)
+	}
+}
+
+// TestCORSThroughTheGateway: the local gateway answers preflights and marks
+// answers as template.yaml's CorsConfiguration says (the AllowedOrigins
+// parameter's default, http://localhost:3000).
+func TestCORSThroughTheGateway(t *testing.T) {
+	e := newEnv(t)
+	origin := "http://localhost:3000"
+	pre, err := http.NewRequest(http.MethodOptions, e.url+"/items", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre.Header.Set("Origin", origin)
+	pre.Header.Set("Access-Control-Request-Method", "PATCH")
+	pre.Header.Set("Access-Control-Request-Headers", "authorization, if-match, content-type")
+	resp, err := http.DefaultClient.Do(pre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != origin ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Methods"), "PATCH") {
+		t.Fatalf("preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+	res := e.must(http.StatusOK, req{Method: "GET", Path: "/items", Header: map[string]string{"Origin": origin}})
+	if res.Header.Get("Access-Control-Allow-Origin") != origin || !strings.Contains(res.Header.Get("Access-Control-Expose-Headers"), "ETag") {
+		t.Fatalf("GET from %s: %v", origin, res.Header)
+	}
+	res = e.must(http.StatusOK, req{Method: "GET", Path: "/items", Header: map[string]string{"Origin": "https://evil.example"}})
+	if res.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("GET from another origin: %v", res.Header)
+	}
+}
