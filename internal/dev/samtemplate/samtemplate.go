@@ -8,9 +8,18 @@
 //
 // CloudFormation intrinsics (!Ref, !GetAtt, !Sub, !If, ... and their long
 // forms such as {"Ref": "Table"}) are not evaluated: wherever one appears its
-// source form is kept as a string, e.g. "!Ref Table". Template.Resolve
-// evaluates the one the local runtime needs, !Ref of a parameter, to the
-// parameter's Default.
+// source form is kept as a string, e.g. "!Ref Table".
+//
+// It is dev-only (make run, make invoke, the generator and the tests); no
+// Lambda links it. It is not github.com/awslabs/goformation because
+// goformation (v7.14.9, tried on this template) cannot read it: its typed
+// properties reject intrinsics where a string is expected when told not to
+// evaluate them (Environment.Variables holds !Sub), and when it evaluates
+// them, the Number parameter MaxUploadBytes that !Ref puts into an
+// environment variable fails to decode into a string. Tests need the
+// intrinsics as written anyway (which policy names which ARN, which !Ref
+// would make a circular dependency). Template.Resolve evaluates the one the
+// local runtime needs, !Ref of a parameter, to the parameter's Default.
 package samtemplate
 
 import (
