@@ -48,3 +48,24 @@ func containsPrefix(list []string, prefix string) bool {
 	}
 	return false
 }
+
+// TestUseCasesImportNoTransportOrSDK: the domain and the use cases import
+// neither net/http nor the AWS SDK, directly or through anything they
+// import.
+func TestUseCasesImportNoTransportOrSDK(t *testing.T) {
+	cmd := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", module+"/internal/usecase", module+"/internal/inventory")
+	cmd.Dir = "../.."
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	if !containsPrefix(deps, module+"/internal/inventory") {
+		t.Fatalf("go list found nothing:\n%s", out)
+	}
+	for _, p := range deps {
+		if p == "net/http" || strings.HasPrefix(p, "net/http/") || strings.HasPrefix(p, "github.com/aws/") {
+			t.Errorf("the use cases depend on %s", p)
+		}
+	}
+}
