@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/depot-inventory/depot/internal/dev/devtest"
 )
 
 // TestMakeInvokeStdoutIsTheResponse runs `make -s invoke FN=Health` as a
@@ -74,12 +76,4 @@ func TestMakeInvokeStdoutIsTheResponse(t *testing.T) {
 
 // cleanEnv is this process's environment without engine endpoints, so the
 // invocation uses embedded engines.
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_ENDPOINT_URL") {
-			env = append(env, kv)
-		}
-	}
-	return env
-}
+func cleanEnv() []string { return devtest.EnvWithout("AWS_ENDPOINT_URL") }

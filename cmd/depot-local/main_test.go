@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"io"
-	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -14,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/depot-inventory/depot/internal/dev/devtest"
 )
 
 // TestMakeRunBlackBox runs the built local runtime as `make run` does and
@@ -111,15 +110,7 @@ func readBanner(t *testing.T, r interface{ Read([]byte) (int, error) }) string {
 // readBannerThen reads the banner, then copies what follows to rest.
 func readBannerThen(t *testing.T, r interface{ Read([]byte) (int, error) }, rest io.Writer) string {
 	t.Helper()
-	lines := make(chan string)
-	go func() {
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
+	lines := devtest.Lines(r)
 	var b strings.Builder
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -155,24 +146,8 @@ func bannerToken(t *testing.T, banner string) string {
 	return ""
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+func freePort(t *testing.T) int { return devtest.FreePort(t) }
 
 // cleanEnv is this process's environment without engine endpoints, so the
 // runtime starts its embedded engines.
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			env = append(env, kv)
-		}
-	}
-	return env
-}
+func cleanEnv() []string { return devtest.EnvWithout("AWS_") }

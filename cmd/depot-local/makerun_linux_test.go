@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bufio"
 	"io"
 	"os"
 	"os/exec"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/depot-inventory/depot/internal/dev/devtest"
 	"github.com/depot-inventory/depot/internal/dev/tty"
 )
 
@@ -52,15 +52,7 @@ func TestMakeRunCtrlC(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 
-	lines := make(chan string)
-	go func() {
-		sc := bufio.NewScanner(master)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
+	lines := devtest.Lines(master)
 	var out strings.Builder
 	var sent time.Time
 	deadline := time.After(5 * time.Minute) // a cold build included

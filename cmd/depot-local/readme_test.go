@@ -11,9 +11,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/depot-inventory/depot/internal/dev/devtest"
 )
 
 // tryItMarker precedes each README block that TestReadmeTryIt runs.
@@ -81,7 +82,7 @@ func TestReadmeTryIt(t *testing.T) {
 	env := append(cleanEnv(), "PORT="+strconv.Itoa(port), "DEPOT_STATE_DIR="+state)
 	srv := exec.Command(local)
 	srv.Env = env
-	var serverOut syncBuffer // its logs, and what the AWS SDK prints
+	var serverOut devtest.SyncBuffer // its logs, and what the AWS SDK prints
 	srv.Stdout = &serverOut
 	stderr, err := srv.StderrPipe()
 	if err != nil {
@@ -194,22 +195,4 @@ func buildTool(t *testing.T, dir, pkg, name string) string {
 		t.Fatalf("build %s: %v\n%s", pkg, err, b)
 	}
 	return out
-}
-
-// syncBuffer is a bytes.Buffer written by several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -10,6 +10,9 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	awsmw "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	smithymw "github.com/aws/smithy-go/middleware"
 )
 
 // Stats are the calls made on behalf of one request.
@@ -106,4 +109,21 @@ func cutService(k, service string) (string, bool) {
 		return k[len(service)+1:], true
 	}
 	return "", false
+}
+
+// SDKCalls returns an AWS SDK API option that records every call of the
+// client in the request's Stats as a call of service, with the grants
+// grants says the call needs (from the operation's name and input). Retries
+// of one call count once.
+func SDKCalls(service string, grants func(operation string, input any) []string) func(*smithymw.Stack) error {
+	return func(stack *smithymw.Stack) error {
+		return stack.Initialize.Add(smithymw.InitializeMiddlewareFunc("DepotCallStats",
+			func(ctx context.Context, in smithymw.InitializeInput, next smithymw.InitializeHandler) (smithymw.InitializeOutput, smithymw.Metadata, error) {
+				start := time.Now()
+				out, md, err := next.HandleInitialize(ctx, in)
+				op := awsmw.GetOperationName(ctx)
+				Call(ctx, service, op, time.Since(start), grants(op, in.Parameters)...)
+				return out, md, err
+			}), smithymw.After)
+	}
 }

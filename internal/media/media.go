@@ -18,11 +18,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsmw "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
-	smithymw "github.com/aws/smithy-go/middleware"
 
 	"github.com/depot-inventory/depot/internal/access"
 	"github.com/depot-inventory/depot/internal/callstats"
@@ -189,16 +187,7 @@ func (m *Media) Delete(ctx context.Context, keys ...string) error {
 // request's callstats, with the grants it needs: the action on the prefix of
 // each key it names (DeleteObjects is authorized as s3:DeleteObject per
 // key).
-func CountCalls(stack *smithymw.Stack) error {
-	return stack.Initialize.Add(smithymw.InitializeMiddlewareFunc("DepotCallStats",
-		func(ctx context.Context, in smithymw.InitializeInput, next smithymw.InitializeHandler) (smithymw.InitializeOutput, smithymw.Metadata, error) {
-			start := time.Now()
-			out, md, err := next.HandleInitialize(ctx, in)
-			op := awsmw.GetOperationName(ctx)
-			callstats.Call(ctx, "S3", op, time.Since(start), s3Grants(op, in.Parameters)...)
-			return out, md, err
-		}), smithymw.After)
-}
+var CountCalls = callstats.SDKCalls("S3", s3Grants)
 
 func s3Grants(op string, params any) []string {
 	grant := func(action, key string) string {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/depot-inventory/depot/internal/dev/devtest"
 	"github.com/depot-inventory/depot/internal/dev/invoke"
 	"github.com/depot-inventory/depot/internal/dev/localrun"
 	"github.com/depot-inventory/depot/internal/lambdafn"
@@ -391,19 +392,4 @@ func checkLinux() error {
 	return nil
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = devtest.SyncBuffer

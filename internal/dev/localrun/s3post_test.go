@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/depot-inventory/depot/internal/dev/devtest"
 	"github.com/depot-inventory/depot/internal/inventory"
 	"github.com/depot-inventory/depot/internal/media"
 )
@@ -67,22 +68,7 @@ type s3Env struct {
 	logs     *syncBuffer
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = devtest.SyncBuffer
 
 func startS3Env(t *testing.T, fail func(int) error) *s3Env {
 	t.Helper()
