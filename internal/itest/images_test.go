@@ -153,7 +153,10 @@ func fetch(t *testing.T, url string) (int, string, []byte) {
 
 func TestImageUploadMakesThumbnails(t *testing.T) {
 	e := newEnv(t)
-	id := e.createItem(`{"sku":"IMG-1","name":"Pictured"}`)["id"].(string)
+	admin := as(adminEmail)
+	admin["Content-Type"] = "application/json"
+	created := e.must(http.StatusCreated, req{Method: "POST", Path: "/items", Body: `{"sku":"IMG-1","name":"Pictured"}`, Header: admin}).json(t)
+	id := created["id"].(string)
 	up := e.askUpload(id, "image/png")
 	if up["maxBytes"] != float64(usecase.DefaultMaxUploadBytes) || len(up["allowedTypes"].([]any)) != 4 {
 		t.Fatalf("upload = %v", up)
@@ -169,6 +172,11 @@ func TestImageUploadMakesThumbnails(t *testing.T) {
 	e.settle(id, uploadID)
 
 	item := e.must(http.StatusOK, req{Method: "GET", Path: "/items/" + id}).json(t)
+	// Processing is a change of the item like any other, stamped with the
+	// uploader (the editor), not the creator (the admin).
+	if item["updatedBy"] != editorEmail || item["version"] != 3.0 || item["updatedAt"].(string) <= created["updatedAt"].(string) {
+		t.Errorf("after processing: updatedBy %v, version %v, updatedAt %v (created %v)", item["updatedBy"], item["version"], item["updatedAt"], created["updatedAt"])
+	}
 	img := item["image"].(map[string]any)
 	if img["status"] != "ready" || img["width"] != 800.0 || img["height"] != 400.0 || img["contentType"] != "image/png" {
 		t.Fatalf("image = %v", img)
