@@ -371,3 +371,13 @@ func TestCORSThroughTheGateway(t *testing.T) {
 		t.Fatalf("GET from another origin: %v", res.Header)
 	}
 }
+
+// TestCreateTakesNullForNotSet: as openapi.yaml says, null in a new item's
+// description or reorderPoint is the same as leaving it out.
+func TestCreateTakesNullForNotSet(t *testing.T) {
+	e := newEnv(t)
+	item := e.createItem(`{"sku":"NULL-1","name":"Nothing set","description":null,"reorderPoint":null}`)
+	if item["description"] != "" || item["reorderPoint"] != nil {
+		t.Fatalf("item %v", item)
+	}
+}

@@ -80,6 +80,9 @@ func TestSpecStatesTheServersRules(t *testing.T) {
 			t.Errorf("schema %s: pattern %q, the server's %q", name, got, want)
 		}
 	}
+	if got := schemas["CreateItem"].Value.Properties["description"].Value.Pattern; got != inventory.TextPattern {
+		t.Errorf("CreateItem.description: pattern %q, the server's %q", got, inventory.TextPattern)
+	}
 	for _, name := range []string{"DeleteItem", "Deletion"} {
 		if got := schemas[name].Value.Properties["comment"].Value.Pattern; got != inventory.TextPattern {
 			t.Errorf("%s.comment: pattern %q, the server's %q", name, got, inventory.TextPattern)
