@@ -395,9 +395,9 @@ func TestSignatureErrors(t *testing.T) {
 			400, "AuthorizationQueryParametersError", "requires the X-Amz-Algorithm, X-Amz-Credential", nil},
 		{"presigned, a negative X-Amz-Expires", presigned(func(q url.Values) { q.Set("X-Amz-Expires", "-1") }),
 			400, "AuthorizationQueryParametersError", "X-Amz-Expires must be non-negative", nil},
-		{"presigned for the future", presigned(func(q url.Values) { q.Set("X-Amz-Date", now.Add(time.Hour).UTC().Format(amzDateLayout)) }),
+		{"presigned for the future", presigned(func(q url.Values) { dated(q, now, now.Add(time.Hour)) }),
 			403, "AccessDenied", "Request is not valid yet", nil},
-		{"presigned an hour ago for a minute", presigned(func(q url.Values) { q.Set("X-Amz-Date", now.Add(-time.Hour).UTC().Format(amzDateLayout)) }),
+		{"presigned an hour ago for a minute", presigned(func(q url.Values) { dated(q, now, now.Add(-time.Hour)) }),
 			403, "AccessDenied", "Request has expired", func(e xmlError) bool { return e.XAmzExpires == "60" && e.Expires != "" && e.ServerTime != "" }},
 		{"presigned with SigV2 parameters", func(t *testing.T) *http.Request {
 			r, _ := http.NewRequest(http.MethodPut, base+"?AWSAccessKeyId=local&Expires=9999999999&Signature=x", strings.NewReader("evil"))
@@ -496,4 +496,12 @@ func BenchmarkVerifyHeaderSignature(b *testing.B) {
 			b.Fatal(e)
 		}
 	}
+}
+
+// dated moves a presigned request's X-Amz-Date from now to t, and its
+// credential scope's date with it: an hour away can be another day (at
+// 23:30 or 00:30 UTC), and a scope of another day is a different error.
+func dated(q url.Values, now, t time.Time) {
+	q.Set("X-Amz-Date", t.UTC().Format(amzDateLayout))
+	q.Set("X-Amz-Credential", strings.Replace(q.Get("X-Amz-Credential"), "/"+now.UTC().Format("20060102")+"/", "/"+t.UTC().Format("20060102")+"/", 1))
 }
