@@ -36,6 +36,9 @@ func (g Grant) String() string { return g.Action + " " + string(g.Resource) }
 // signer may do what it asks, so signing one uses the grant too.
 var (
 	GetItems         = Grant{"dynamodb:GetItem", Table}
+	BatchGetItems    = Grant{"dynamodb:BatchGetItem", Table}
+	UpdateItems      = Grant{"dynamodb:UpdateItem", Table}         // location counts of stocked levels
+	CheckItems       = Grant{"dynamodb:ConditionCheckItem", Table} // a location is live
 	QueryTable       = Grant{"dynamodb:Query", Table}
 	QueryIndexes     = Grant{"dynamodb:Query", Indexes}
 	PutItems         = Grant{"dynamodb:PutItem", Table}

@@ -54,6 +54,7 @@ func encodeItem(it inventory.Item) attrMap {
 	m["name"] = str(it.Name)
 	m["description"] = str(it.Description)
 	m["quantity"] = num(it.Quantity)
+	m["committed"] = num(it.Committed)
 	putStrings(m, "tags", it.Tags)
 	if it.ReorderPoint != nil {
 		m["reorderPoint"] = num(*it.ReorderPoint)
@@ -105,7 +106,7 @@ func decodeItem(m attrMap) (inventory.Item, error) {
 	a := &attrs{m: m}
 	it := inventory.Item{
 		ID: a.str("id"), SKU: a.str("sku"), Name: a.str("name"), Description: a.str("description"),
-		Quantity: a.int("quantity"), Tags: a.strings("tags"), ReorderPoint: a.optInt("reorderPoint"),
+		Quantity: a.int("quantity"), Committed: a.int("committed"), Tags: a.strings("tags"), ReorderPoint: a.optInt("reorderPoint"),
 		CreatedAt: a.time("createdAt"), CreatedBy: a.str("createdBy"),
 		UpdatedAt: a.time("updatedAt"), UpdatedBy: a.str("updatedBy"), Version: a.int("version"),
 	}
@@ -141,28 +142,52 @@ func decodeImage(a *attrs) *inventory.Image {
 	return im
 }
 
-func encodeStock(itemID, loc string, quantity int64, at time.Time) attrMap {
-	m := stockKey(itemID, loc)
-	m["GSI2PK"], m["GSI2SK"] = str(locPrefix+loc), str(itemPrefix+itemID)
+func encodeLevel(l inventory.Level) attrMap {
+	m := stockKey(l.ItemID, l.LocationID)
+	m["GSI2PK"], m["GSI2SK"] = str(locPrefix+l.LocationID), str(itemPrefix+l.ItemID)
 	m["type"] = str("stock")
-	m["itemId"] = str(itemID)
-	m["locationId"] = str(loc)
-	m["quantity"] = num(quantity)
-	m["updatedAt"] = str(formatTime(at))
+	m["itemId"] = str(l.ItemID)
+	m["locationId"] = str(l.LocationID)
+	m["onHand"] = num(l.OnHand)
+	m["committed"] = num(l.Committed)
+	m["incoming"] = num(l.Incoming)
+	m["updatedAt"] = str(formatTime(l.UpdatedAt))
+	m["lastLedgerId"] = str(l.LastLedgerID)
 	return m
+}
+
+func decodeLevel(m attrMap) (inventory.Level, error) {
+	a := &attrs{m: m}
+	l := inventory.Level{
+		ItemID: a.str("itemId"), LocationID: a.str("locationId"), OnHand: a.int("onHand"),
+		Committed: a.int("committed"), Incoming: a.int("incoming"), UpdatedAt: a.time("updatedAt"),
+		LastLedgerID: a.str("lastLedgerId"),
+	}
+	if _, ok := m["lastLedgerId"]; !ok {
+		// A level written before levels had these.
+		l.OnHand, l.LastLedgerID = a.int("quantity"), legacyLevel
+	}
+	if a.err != nil {
+		return l, fmt.Errorf("decode stock level %s/%s: %w", l.ItemID, l.LocationID, a.err)
+	}
+	return l, nil
 }
 
 func encodeLedger(e inventory.LedgerEntry) attrMap {
 	m := ledgerKey(e.ItemID, e.ID)
+	m["GSI1PK"], m["GSI1SK"] = str(levelLedger(e.ItemID, e.LocationID)), str(e.ID)
 	m["GSI2PK"], m["GSI2SK"] = str(locPrefix+e.LocationID), str(ledgerPrefix+e.ID)
 	m["type"] = str("ledger")
 	m["id"] = str(e.ID)
 	m["itemId"] = str(e.ItemID)
 	m["locationId"] = str(e.LocationID)
 	m["delta"] = num(e.Delta)
-	m["quantityAfter"] = num(e.QuantityAfter)
+	m["onHandAfter"] = num(e.OnHandAfter)
+	m["committedAfter"] = num(e.CommittedAfter)
+	m["incomingAfter"] = num(e.IncomingAfter)
 	m["reason"] = str(e.Reason)
 	putStr(m, "reference", e.Reference)
+	putStr(m, "note", e.Note)
 	m["actor"] = str(e.Actor)
 	m["at"] = str(formatTime(e.At))
 	return m
@@ -172,13 +197,58 @@ func decodeLedger(m attrMap) (inventory.LedgerEntry, error) {
 	a := &attrs{m: m}
 	e := inventory.LedgerEntry{
 		ID: a.str("id"), ItemID: a.str("itemId"), LocationID: a.str("locationId"),
-		Delta: a.int("delta"), QuantityAfter: a.int("quantityAfter"), Reason: a.str("reason"),
-		Reference: a.str("reference"), Actor: a.str("actor"), At: a.time("at"),
+		Delta: a.int("delta"), OnHandAfter: a.int("onHandAfter"), CommittedAfter: a.int("committedAfter"),
+		IncomingAfter: a.int("incomingAfter"), Reason: a.str("reason"),
+		Reference: a.str("reference"), Note: a.str("note"), Actor: a.str("actor"), At: a.time("at"),
+	}
+	if _, ok := m["onHandAfter"]; !ok {
+		e.OnHandAfter = a.int("quantityAfter") // a line written before the rename
 	}
 	if a.err != nil {
 		return e, fmt.Errorf("decode ledger entry %s: %w", e.ID, a.err)
 	}
 	return e, nil
+}
+
+func encodeLocation(l inventory.Location) attrMap {
+	m := locationKey(l.ID)
+	m["type"] = str("location")
+	m["id"] = str(l.ID)
+	m["code"] = str(l.Code)
+	m["name"] = str(l.Name)
+	putStr(m, "address", l.Address)
+	m["createdAt"] = str(formatTime(l.CreatedAt))
+	m["createdBy"] = str(l.CreatedBy)
+	m["updatedAt"] = str(formatTime(l.UpdatedAt))
+	m["updatedBy"] = str(l.UpdatedBy)
+	m["version"] = num(l.Version)
+	m["stockedLevels"] = num(l.StockedLevels)
+	if d := l.Deleted; d != nil {
+		m["GSI1PK"], m["GSI1SK"] = str(deadLocations), str(deletedSort(d.At, l.ID))
+		m["deleted"] = &types.AttributeValueMemberM{Value: attrMap{
+			"at": str(formatTime(d.At)), "by": str(d.By), "comment": str(d.Comment)}}
+	} else {
+		m["GSI1PK"], m["GSI1SK"] = str(liveLocations), str(l.Code)
+	}
+	return m
+}
+
+func decodeLocation(m attrMap) (inventory.Location, error) {
+	a := &attrs{m: m}
+	l := inventory.Location{
+		ID: a.str("id"), Code: a.str("code"), Name: a.str("name"), Address: a.str("address"),
+		CreatedAt: a.time("createdAt"), CreatedBy: a.str("createdBy"),
+		UpdatedAt: a.time("updatedAt"), UpdatedBy: a.str("updatedBy"), Version: a.int("version"),
+		StockedLevels: a.int("stockedLevels"),
+	}
+	if d := a.sub("deleted"); d != nil {
+		l.Deleted = &inventory.Deletion{At: d.time("at"), By: d.str("by"), Comment: d.str("comment")}
+		a.keep(d)
+	}
+	if a.err != nil {
+		return l, fmt.Errorf("decode location %s: %w", l.ID, a.err)
+	}
+	return l, nil
 }
 
 func encodeActivity(v inventory.Activity) attrMap {
@@ -198,13 +268,6 @@ func encodeActivity(v inventory.Activity) attrMap {
 		m["changes"] = &types.AttributeValueMemberL{Value: l}
 	}
 	putStr(m, "comment", v.Comment)
-	if v.Type == inventory.ActivityStockChanged {
-		m["locationId"] = str(v.LocationID)
-		m["delta"] = num(v.Delta)
-		m["quantityAfter"] = num(v.QuantityAfter)
-		m["reason"] = str(v.Reason)
-		m["ledgerId"] = str(v.LedgerID)
-	}
 	putStr(m, "uploadId", v.UploadID)
 	putStr(m, "imageReason", v.ImageReason)
 	return m
@@ -214,9 +277,7 @@ func decodeActivity(m attrMap) (inventory.Activity, error) {
 	a := &attrs{m: m}
 	v := inventory.Activity{
 		ID: a.str("id"), ItemID: a.str("itemId"), Type: a.str("activity"), Actor: a.str("actor"), At: a.time("at"),
-		Comment: a.str("comment"), LocationID: a.str("locationId"), Delta: a.int("delta"),
-		QuantityAfter: a.int("quantityAfter"), Reason: a.str("reason"), LedgerID: a.str("ledgerId"),
-		UploadID: a.str("uploadId"), ImageReason: a.str("imageReason"),
+		Comment: a.str("comment"), UploadID: a.str("uploadId"), ImageReason: a.str("imageReason"),
 	}
 	for _, c := range a.maps("changes") {
 		v.Changes = append(v.Changes, inventory.FieldChange{

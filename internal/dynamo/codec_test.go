@@ -35,14 +35,36 @@ func TestRecordsRoundTrip(t *testing.T) {
 			t.Errorf("%s: decoded\n%+v (%v), want\n%+v", name, got, err, it)
 		}
 	}
-	e := inventory.LedgerEntry{ID: "L", ItemID: "I", LocationID: "default", Delta: -3, QuantityAfter: 4, Reason: "r", Reference: "ref", Actor: "a", At: now}
-	if got, err := decodeLedger(encodeLedger(e)); err != nil || got != e {
-		t.Errorf("ledger: %+v %v, want %+v", got, err, e)
+	for _, e := range []inventory.LedgerEntry{
+		{ID: "L", ItemID: "I", LocationID: "default", Delta: -3, OnHandAfter: 4, CommittedAfter: 2, IncomingAfter: 7,
+			Reason: "r", Reference: "ref", Note: "n", Actor: "a", At: now},
+		{ID: "L2", ItemID: "I", LocationID: "X", Reason: "r", Actor: "a", At: now},
+	} {
+		if got, err := decodeLedger(encodeLedger(e)); err != nil || got != e {
+			t.Errorf("ledger: %+v %v, want %+v", got, err, e)
+		}
+	}
+	for _, l := range []inventory.Level{
+		{ItemID: "I", LocationID: "default", OnHand: 9, Committed: 2, Incoming: 3, UpdatedAt: now, LastLedgerID: "L"},
+		{ItemID: "I", LocationID: "X", UpdatedAt: now, LastLedgerID: "L2"},
+	} {
+		if got, err := decodeLevel(encodeLevel(l)); err != nil || got != l {
+			t.Errorf("level: %+v %v, want %+v", got, err, l)
+		}
+	}
+	for _, l := range []inventory.Location{
+		{ID: "LOC", Code: "RTM-1", Name: "Rotterdam", Address: "Waalhaven 12", CreatedAt: now, CreatedBy: "a",
+			UpdatedAt: now, UpdatedBy: "b", Version: 3, StockedLevels: 2},
+		{ID: "LOC2", Code: "AMS", Name: "Amsterdam", CreatedAt: now, UpdatedAt: now, Version: 4,
+			Deleted: &inventory.Deletion{At: now, By: "c", Comment: "closed"}},
+	} {
+		if got, err := decodeLocation(encodeLocation(l)); err != nil || !reflect.DeepEqual(got, l) {
+			t.Errorf("location: %+v %v, want %+v", got, err, l)
+		}
 	}
 	for _, a := range []inventory.Activity{
 		{ID: "A1", ItemID: "I", Type: inventory.ActivityUpdated, Actor: "a", At: now, UploadID: "U",
 			Changes: []inventory.FieldChange{{Field: "name", From: []byte(`"x"`), To: []byte(`"y"`)}, {Field: "reorderPoint", From: []byte(`null`), To: []byte(`3`)}}},
-		{ID: "A2", ItemID: "I", Type: inventory.ActivityStockChanged, Actor: "a", At: now, LocationID: "default", Delta: 0, QuantityAfter: 0, Reason: "item_created", LedgerID: "L"},
 		{ID: "A3", ItemID: "I", Type: inventory.ActivityDeleted, Actor: "a", At: now, Comment: "why"},
 		{ID: "A4", ItemID: "I", Type: inventory.ActivityImageFailed, Actor: "a", At: now, UploadID: "U", ImageReason: "not an image"},
 	} {
@@ -81,6 +103,21 @@ func TestEncodeItemIndexKeys(t *testing.T) {
 	}
 	if p := itemsPosition(itemsStart(inventory.Position{"S", "I"})); !reflect.DeepEqual(p, inventory.Position{"S", "I"}) {
 		t.Errorf("items position %v", p)
+	}
+}
+
+func TestLegacyRecordsDecode(t *testing.T) {
+	// A level and a ledger line written before committed, incoming and
+	// onHandAfter existed.
+	level := attrMap{"itemId": str("I"), "locationId": str("default"), "quantity": num(12), "updatedAt": str("2026-11-25T06:00:00.000Z")}
+	l, err := decodeLevel(level)
+	if err != nil || l.OnHand != 12 || l.LastLedgerID != legacyLevel {
+		t.Errorf("legacy level %+v %v", l, err)
+	}
+	line := attrMap{"id": str("L"), "delta": num(-3), "quantityAfter": num(9)}
+	e, err := decodeLedger(line)
+	if err != nil || e.OnHandAfter != 9 {
+		t.Errorf("legacy line %+v %v", e, err)
 	}
 }
 

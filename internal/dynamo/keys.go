@@ -20,14 +20,21 @@ const (
 	ledgerPrefix   = "LEDGER#"
 	activityPrefix = "ACT#"
 	locPrefix      = "LOC#"
+	locCodePrefix  = "LOCCODE#"
 	idemPrefix     = "IDEM#"
 	itemSK         = "ITEM"
 	skuSK          = "SKU"
+	locSK          = "LOC"
+	locCodeSK      = "LOCCODE"
 	idemSK         = "IDEM"
 	liveItems      = "ITEMS#LIVE"
 	deletedItems   = "ITEMS#DELETED"
 	lowStockItems  = "LOWSTOCK"
+	liveLocations  = "LOCATIONS"
+	deadLocations  = "LOCATIONS#DELETED"
 	gsi1           = "GSI1"
+	gsi2           = "GSI2"
+	gsi3           = "GSI3"
 )
 
 type key = map[string]types.AttributeValue
@@ -41,6 +48,11 @@ func stockKey(itemID, loc string) key   { return tableKey(itemPrefix+itemID, sto
 func ledgerKey(itemID, id string) key   { return tableKey(itemPrefix+itemID, ledgerPrefix+id) }
 func activityKey(itemID, id string) key { return tableKey(itemPrefix+itemID, activityPrefix+id) }
 func idemKey(scope string) key          { return tableKey(idemPrefix+scope, idemSK) }
+func locationKey(id string) key         { return tableKey(locPrefix+id, locSK) }
+func locCodeKey(code string) key        { return tableKey(locCodePrefix+code, locCodeSK) }
+
+// levelLedger is the GSI1 partition of one level's ledger lines.
+func levelLedger(itemID, loc string) string { return ledgerPrefix + itemID + "#" + loc }
 
 // deletedSort is an item's GSI1 sort key in the deleted list: newest
 // deletion last, so the list reads backward.
@@ -83,6 +95,41 @@ func deletedStart(p inventory.Position) key {
 func deletedPosition(k key) inventory.Position {
 	at, id, _ := strings.Cut(sOf(k, "GSI1SK"), "#")
 	return inventory.Position{at, id}
+}
+
+func lowStockStart(p inventory.Position) key {
+	if p == nil {
+		return nil
+	}
+	k := itemKey(p[1])
+	k["GSI3PK"], k["GSI3SK"] = str(lowStockItems), str(p[0])
+	return k
+}
+
+func lowStockPosition(k key) inventory.Position {
+	return inventory.Position{sOf(k, "GSI3SK"), strings.TrimPrefix(sOf(k, "PK"), itemPrefix)}
+}
+
+func locationsStart(p inventory.Position) key {
+	if p == nil {
+		return nil
+	}
+	k := locationKey(p[1])
+	k["GSI1PK"], k["GSI1SK"] = str(liveLocations), str(p[0])
+	return k
+}
+
+func locationsPosition(k key) inventory.Position {
+	return inventory.Position{sOf(k, "GSI1SK"), strings.TrimPrefix(sOf(k, "PK"), locPrefix)}
+}
+
+func deletedLocationsStart(p inventory.Position) key {
+	if p == nil {
+		return nil
+	}
+	k := locationKey(p[1])
+	k["GSI1PK"], k["GSI1SK"] = str(deadLocations), str(p[0]+"#"+p[1])
+	return k
 }
 
 func sOf(k key, name string) string {

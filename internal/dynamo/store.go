@@ -24,6 +24,7 @@ import (
 // API is the part of the DynamoDB client the store uses.
 type API interface {
 	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
@@ -52,16 +53,12 @@ func (s *Store) GetItem(ctx context.Context, id string) (inventory.Item, error) 
 }
 
 // SaveItem writes a change in one transaction with everything that must
-// change with the item: the SKU marker, tag rows, stock rows, ledger lines,
-// activity entries and the idempotency record.
+// change with the item: the SKU marker, tag rows, stock levels (and the
+// guards of their locations), ledger lines, activity entries and the
+// idempotency record.
 func (s *Store) SaveItem(ctx context.Context, c inventory.ItemChange) error {
 	tx := &txn{table: s.table}
-	if r := c.Idempotency; r != nil {
-		// First, so that an engine that stops at the first failed condition
-		// still reports a concurrent retry as such.
-		tx.put("idem", encodeIdempotency(*r), "attribute_not_exists(PK) OR expiresAtEpoch < :now",
-			attrMap{":now": num(r.CreatedAt.Unix())})
-	}
+	putIdempotency(tx, c.Idempotency)
 	if c.Old == nil {
 		tx.put("item", encodeItem(c.Next), "attribute_not_exists(PK)", nil)
 	} else {
@@ -69,24 +66,98 @@ func (s *Store) SaveItem(ctx context.Context, c inventory.ItemChange) error {
 	}
 	skuChanges(tx, c.Old, c.Next)
 	tagChanges(tx, c.Old, c.Next)
-	locations := map[string]bool{}
-	for _, e := range c.Ledger {
-		if locations[e.LocationID] {
-			return fmt.Errorf("save item %s: two ledger lines at location %s in one change", c.Next.ID, e.LocationID)
-		}
-		locations[e.LocationID] = true
-		stock := encodeStock(c.Next.ID, e.LocationID, e.QuantityAfter, e.At)
-		if c.Old == nil {
-			tx.put("stock", stock, "attribute_not_exists(PK)", nil)
-		} else {
-			tx.put("stock", stock, "quantity = :before", attrMap{":before": num(e.QuantityAfter - e.Delta)})
-		}
-		tx.put("ledger", encodeLedger(e), "attribute_not_exists(PK)", nil)
-	}
+	writeLevels(tx, c.Levels, c.Ledger)
 	for _, a := range c.Activity {
 		tx.put("activity", encodeActivity(a), "attribute_not_exists(PK)", nil)
 	}
-	return s.commit(ctx, tx, c.Next)
+	return s.commit(ctx, tx, "save item "+c.Next.ID, func(failed map[string]bool) error {
+		if failed["sku"] {
+			return inventory.Errorf(inventory.KindConflict, inventory.CodeSKUConflict, "a live item already has sku %q", c.Next.SKU)
+		}
+		return nil
+	})
+}
+
+// putIdempotency adds the idempotency record, if any, to the transaction.
+// It comes first, so that an engine that stops at the first failed
+// condition still reports a concurrent retry as such.
+func putIdempotency(tx *txn, r *inventory.IdempotencyRecord) {
+	if r != nil {
+		tx.put("idem", encodeIdempotency(*r), "attribute_not_exists(PK) OR expiresAtEpoch < :now",
+			attrMap{":now": num(r.CreatedAt.Unix())})
+	}
+}
+
+// legacyLevel is the LastLedgerID a level written before levels had one
+// is read with; its write is conditioned on its quantity instead.
+const legacyLevel = "legacy"
+
+// writeLevels adds the levels, their ledger lines and the guards of their
+// locations to the transaction.
+//
+// A level is written on the condition that it is still the one read (its
+// last ledger line names its state), or does not exist yet. A location
+// other than the default counts its non-empty levels in stockedLevels, which
+// its deletion requires to be 0: so a level that becomes non-empty adds 1,
+// on the condition that the location is live (it may have been deleted
+// since it was read); one that becomes empty subtracts 1; and one that was
+// and stays empty only checks that the location is live. A level that was
+// and stays non-empty needs no guard: its location cannot be deleted.
+func writeLevels(tx *txn, levels []inventory.LevelChange, ledger []inventory.LedgerEntry) {
+	type guard struct {
+		delta int64
+		live  bool
+	}
+	guards := map[string]*guard{}
+	var order []string
+	for _, l := range levels {
+		switch {
+		case l.Old == nil:
+			tx.put("level", encodeLevel(l.Next), "attribute_not_exists(PK)", nil)
+		case l.Old.LastLedgerID == legacyLevel:
+			tx.put("level", encodeLevel(l.Next), "attribute_not_exists(lastLedgerId) AND quantity = :q",
+				attrMap{":q": num(l.Old.OnHand)})
+		default:
+			tx.put("level", encodeLevel(l.Next), "lastLedgerId = :last", attrMap{":last": str(l.Old.LastLedgerID)})
+		}
+		loc := l.Next.LocationID
+		if loc == inventory.DefaultLocation {
+			continue
+		}
+		wasStocked := l.Old != nil && !l.Old.Empty()
+		isStocked := !l.Next.Empty()
+		if wasStocked && isStocked {
+			continue
+		}
+		g := guards[loc]
+		if g == nil {
+			g = &guard{}
+			guards[loc] = g
+			order = append(order, loc)
+		}
+		g.live = g.live || !wasStocked
+		switch {
+		case isStocked && !wasStocked:
+			g.delta++
+		case wasStocked && !isStocked:
+			g.delta--
+		}
+	}
+	for _, e := range ledger {
+		tx.put("ledger", encodeLedger(e), "attribute_not_exists(PK)", nil)
+	}
+	const live = "attribute_exists(PK) AND attribute_not_exists(deleted)"
+	for _, loc := range order {
+		g := guards[loc]
+		switch {
+		case g.delta != 0 && g.live:
+			tx.update("location", locationKey(loc), "ADD stockedLevels :d", live, attrMap{":d": num(g.delta)})
+		case g.delta != 0:
+			tx.update("location", locationKey(loc), "ADD stockedLevels :d", "attribute_exists(PK)", attrMap{":d": num(g.delta)})
+		case g.live:
+			tx.check("location", locationKey(loc), live)
+		}
+	}
 }
 
 func skuChanges(tx *txn, old *inventory.Item, next inventory.Item) {
@@ -124,14 +195,19 @@ func tagChanges(tx *txn, old *inventory.Item, next inventory.Item) {
 	}
 }
 
-func (s *Store) commit(ctx context.Context, tx *txn, next inventory.Item) error {
+// commit runs the transaction. A cancelled one is reported by the
+// condition that failed: the idempotency record's is
+// inventory.ErrIdempotencyRace; conflict may name a domain error for
+// others; anything else — a record changed since it was read, or a
+// conflict with a concurrent transaction — is inventory.ErrStale.
+func (s *Store) commit(ctx context.Context, tx *txn, what string, conflict func(failed map[string]bool) error) error {
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx.items})
 	if err == nil {
 		return nil
 	}
 	var canceled *types.TransactionCanceledException
 	if !errors.As(err, &canceled) {
-		return classify(fmt.Errorf("save item %s: %w", next.ID, err))
+		return classify(fmt.Errorf("%s: %w", what, err))
 	}
 	failed := map[string]bool{}
 	for i, reason := range canceled.CancellationReasons {
@@ -141,18 +217,18 @@ func (s *Store) commit(ctx context.Context, tx *txn, next inventory.Item) error 
 				failed[tx.roles[i]] = true
 			}
 		case "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
-			return inventory.Unavailable(fmt.Errorf("save item %s: %s: %w", next.ID, code, err))
+			return inventory.Unavailable(fmt.Errorf("%s: %s: %w", what, code, err))
 		}
 	}
-	switch {
-	case failed["idem"]:
+	if failed["idem"] {
 		return inventory.ErrIdempotencyRace
-	case failed["sku"]:
-		return inventory.Errorf(inventory.KindConflict, inventory.CodeSKUConflict, "a live item already has sku %q", next.SKU)
 	}
-	// A failed version, stock or marker condition, or a conflict with a
-	// concurrent transaction: the item changed under us.
-	return fmt.Errorf("save item %s: %w (%v)", next.ID, inventory.ErrStale, err)
+	if conflict != nil {
+		if err := conflict(failed); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("%s: %w (%v)", what, inventory.ErrStale, err)
 }
 
 // ListItems lists live items in SKU order.
@@ -178,32 +254,68 @@ func queryItems(ctx context.Context, s *Store, partition string, forward bool, r
 
 // ListLedger lists an item's ledger lines, newest first.
 func (s *Store) ListLedger(ctx context.Context, itemID string, r inventory.Range) ([]inventory.LedgerEntry, inventory.Position, error) {
-	return queryItemLog(ctx, s, itemID, ledgerPrefix, ledgerKey, r, decodeLedger)
+	return queryItemLog(ctx, s, itemID, ledgerPrefix, r, decodeLedger, func(inventory.LedgerEntry) bool { return true })
 }
 
-// ListActivity lists an item's activity, newest first.
+// ListActivity lists an item's activity records, newest first. Stock
+// changes are its ledger lines; an activity record of one, written before
+// that was so, is skipped.
 func (s *Store) ListActivity(ctx context.Context, itemID string, r inventory.Range) ([]inventory.Activity, inventory.Position, error) {
-	return queryItemLog(ctx, s, itemID, activityPrefix, activityKey, r, decodeActivity)
+	return queryItemLog(ctx, s, itemID, activityPrefix, r, decodeActivity, func(a inventory.Activity) bool {
+		return a.Type != inventory.ActivityStockChanged
+	})
 }
 
 // queryItemLog lists the records of an item's partition whose sort keys are
 // prefix + a ULID, newest first, with a strongly consistent read so that a
-// change is listed as soon as it is answered.
-func queryItemLog[T any](ctx context.Context, s *Store, itemID, prefix string, keyOf func(itemID, id string) key,
-	r inventory.Range, decode func(attrMap) (T, error)) ([]T, inventory.Position, error) {
-	var start key
-	if r.After != nil {
-		start = keyOf(itemID, r.After[0])
-	}
-	return query(ctx, s, &dynamodb.QueryInput{
+// change is listed as soon as it is answered. The page starts after any
+// ULID position, whether or not it names one of these records (the
+// activity trail merges two such lists at one position): the key condition
+// reads up to the position inclusive, and the record at it, if any, is
+// dropped.
+func queryItemLog[T any](ctx context.Context, s *Store, itemID, prefix string, r inventory.Range,
+	decode func(attrMap) (T, error), keep func(T) bool) ([]T, inventory.Position, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                 &s.table,
 		KeyConditionExpression:    aws.String("PK = :p AND begins_with(SK, :s)"),
 		ExpressionAttributeValues: attrMap{":p": str(itemPrefix + itemID), ":s": str(prefix)},
 		ScanIndexForward:          aws.Bool(false),
 		ConsistentRead:            aws.Bool(true),
-		ExclusiveStartKey:         start,
-	}, r.Limit, decode, func(k key) inventory.Position {
-		return inventory.Position{sOf(k, "SK")[len(prefix):]}
-	})
+		Limit:                     aws.Int32(int32(r.Limit)),
+	}
+	var after string
+	if r.After != nil {
+		after = prefix + r.After[0]
+		in.KeyConditionExpression = aws.String("PK = :p AND SK BETWEEN :s AND :after")
+		in.ExpressionAttributeValues[":after"] = str(after)
+		in.Limit = aws.Int32(int32(r.Limit + 1))
+	}
+	out, err := s.db.Query(ctx, in)
+	if err != nil {
+		return nil, nil, classify(fmt.Errorf("query %s of %s: %w", prefix, itemID, err))
+	}
+	records := out.Items
+	if len(records) > 0 && sOf(records[0], "SK") == after {
+		records = records[1:]
+	}
+	more := len(out.LastEvaluatedKey) > 0
+	if len(records) > r.Limit {
+		records, more = records[:r.Limit], true
+	}
+	items := make([]T, 0, len(records))
+	for _, m := range records {
+		v, err := decode(m)
+		if err != nil {
+			return nil, nil, err
+		}
+		if keep(v) {
+			items = append(items, v)
+		}
+	}
+	if !more || len(records) == 0 {
+		return items, nil, nil
+	}
+	return items, inventory.Position{sOf(records[len(records)-1], "SK")[len(prefix):]}, nil
 }
 
 // query runs one Query of at most limit records and decodes them; the
@@ -266,6 +378,21 @@ func (t *txn) put(role string, item attrMap, condition string, values attrMap) {
 		p.ConditionExpression = &condition
 	}
 	t.items = append(t.items, types.TransactWriteItem{Put: p})
+	t.roles = append(t.roles, role)
+}
+
+func (t *txn) update(role string, k key, update, condition string, values attrMap) {
+	u := &types.Update{TableName: &t.table, Key: k, UpdateExpression: &update, ExpressionAttributeValues: values}
+	if condition != "" {
+		u.ConditionExpression = &condition
+	}
+	t.items = append(t.items, types.TransactWriteItem{Update: u})
+	t.roles = append(t.roles, role)
+}
+
+func (t *txn) check(role string, k key, condition string) {
+	t.items = append(t.items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: &t.table, Key: k, ConditionExpression: &condition}})
 	t.roles = append(t.roles, role)
 }
 

@@ -81,6 +81,17 @@ func checkJSONContentType(r *http.Request, extra ...string) error {
 type object struct {
 	members map[string]json.RawMessage
 	fields  []inventory.FieldError // type errors so far
+	unknown []inventory.FieldError // unknown members of nested objects
+	prefix  string                 // JSON pointer of a nested object ("" at the top)
+	root    *object                // the top object, which collects the errors (nil at the top)
+}
+
+// top returns the object that collects errors.
+func (o *object) top() *object {
+	if o.root != nil {
+		return o.root
+	}
+	return o
 }
 
 // decodeObject parses body as one JSON object whose member names are all in
@@ -256,9 +267,43 @@ func (o *object) isNull(name string) bool {
 }
 
 func (o *object) typeError(name, want string) {
-	o.fields = append(o.fields, inventory.FieldError{
-		Field: "/" + escapePointer(name), Code: "invalid_type", Message: name + " must be " + want,
+	t := o.top()
+	t.fields = append(t.fields, inventory.FieldError{
+		Field: o.prefix + "/" + escapePointer(name), Code: "invalid_type", Message: name + " must be " + want,
 	})
+}
+
+// objects returns the member as a list of objects whose members are all
+// in allowed; nil if absent. Their type errors and unknown members are
+// reported with the top object's, each field named by its whole pointer
+// (e.g. /lines/2/delta).
+func (o *object) objects(name string, allowed []string) []*object {
+	raw, ok := o.members[name]
+	if !ok {
+		return nil
+	}
+	var list []json.RawMessage
+	if err := json.Unmarshal(raw, &list); err != nil || o.isNull(name) {
+		o.typeError(name, "an array of objects")
+		return nil
+	}
+	t := o.top()
+	out := make([]*object, 0, len(list))
+	for i, el := range list {
+		child := &object{members: map[string]json.RawMessage{}, prefix: fmt.Sprintf("%s/%s/%d", o.prefix, escapePointer(name), i), root: t}
+		if err := json.Unmarshal(el, &child.members); err != nil || child.members == nil {
+			child.members = map[string]json.RawMessage{}
+			t.fields = append(t.fields, inventory.FieldError{Field: child.prefix, Code: "invalid_type", Message: "each of " + name + " must be an object"})
+		}
+		for _, m := range slices.Sorted(maps.Keys(child.members)) {
+			if !slices.Contains(allowed, m) {
+				t.unknown = append(t.unknown, inventory.FieldError{Field: child.prefix + "/" + escapePointer(m), Code: "unknown_field",
+					Message: fmt.Sprintf("unknown field %q; allowed: %s", m, strings.Join(allowed, ", "))})
+			}
+		}
+		out = append(out, child)
+	}
+	return out
 }
 
 // str returns the member as a string; nil if absent. null is a type error
@@ -360,8 +405,12 @@ func (o *object) strings(name string) *[]string {
 	return &list
 }
 
-// err returns the type errors found, if any.
+// err returns the unknown members of nested objects, or else the type
+// errors found, if any.
 func (o *object) err() error {
+	if len(o.unknown) > 0 {
+		return problem(inventory.KindInvalid, codeUnknownField, "the request body has fields this operation does not take", o.unknown...)
+	}
 	if len(o.fields) == 0 {
 		return nil
 	}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"slices"
 
 	"github.com/depot-inventory/depot/internal/inventory"
 	"github.com/depot-inventory/depot/internal/usecase"
@@ -28,18 +29,22 @@ func itemReply(status int, d usecase.ItemDetail, replayed bool) reply {
 	return rep
 }
 
-var itemFields = []string{"sku", "name", "description", "quantity", "tags", "reorderPoint"}
+var (
+	itemFields    = []string{"sku", "name", "description", "quantity", "tags", "reorderPoint"}
+	newItemFields = append(slices.Clone(itemFields), "locationId")
+)
 
 func (a *api) createItem(r *http.Request) (reply, error) {
 	req, err := request(r)
 	if err != nil {
 		return reply{}, err
 	}
-	obj, err := readJSON(r, itemFields)
+	obj, err := readJSON(r, newItemFields)
 	if err != nil {
 		return reply{}, err
 	}
 	in := inventory.CreateInput{
+		LocationID:   deref(obj.str("locationId", true)),
 		SKU:          deref(obj.str("sku", false)),
 		Name:         deref(obj.str("name", false)),
 		Description:  deref(obj.str("description", true)),
@@ -136,7 +141,13 @@ func (a *api) restoreItem(r *http.Request) (reply, error) {
 }
 
 func (a *api) listItems(r *http.Request) (reply, error) {
-	return a.itemPage(r, a.Service.ListItems)
+	lowStock, err := boolParam(r, "lowStock")
+	if err != nil {
+		return reply{}, err
+	}
+	return a.itemPage(r, func(ctx context.Context, pr inventory.PageRequest) (inventory.Page[usecase.ItemDetail], error) {
+		return a.Service.ListItems(ctx, pr, lowStock)
+	})
 }
 
 func (a *api) listDeletedItems(r *http.Request) (reply, error) {
@@ -164,7 +175,12 @@ func (a *api) listItemHistory(r *http.Request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	page, err := a.Service.ListHistory(r.Context(), r.PathValue("id"), pr)
+	q := r.URL.Query()
+	if q.Has("locationId") && q.Get("locationId") == "" {
+		return reply{}, problem(inventory.KindInvalid, inventory.CodeInvalidParameter, "locationId must not be empty; omit it for every location",
+			inventory.FieldError{Field: "locationId", Code: "required", Message: "locationId must be a location id"})
+	}
+	page, err := a.Service.ListHistory(r.Context(), r.PathValue("id"), q.Get("locationId"), pr)
 	if err != nil {
 		return reply{}, err
 	}

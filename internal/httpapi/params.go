@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/depot-inventory/depot/internal/inventory"
 	"github.com/depot-inventory/depot/internal/usecase"
@@ -120,4 +121,38 @@ func pageRequest(r *http.Request) (inventory.PageRequest, error) {
 		return pr, problem(inventory.KindInvalid, inventory.CodeInvalidCursor, "cursor must not be empty; omit it for the first page")
 	}
 	return pr, nil
+}
+
+// boolParam reads a query parameter that is "true" or "false" (absent:
+// false).
+func boolParam(r *http.Request, name string) (bool, error) {
+	q := r.URL.Query()
+	if !q.Has(name) {
+		return false, nil
+	}
+	switch v := q.Get(name); v {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	default:
+		return false, problem(inventory.KindInvalid, inventory.CodeInvalidParameter, name+" must be true or false",
+			inventory.FieldError{Field: name, Code: "enum", Message: fmt.Sprintf("%s must be true or false, got %q", name, v)})
+	}
+}
+
+// timeParam reads a query parameter that is an RFC 3339 date-time; nil
+// when absent.
+func timeParam(r *http.Request, name string) (*time.Time, error) {
+	q := r.URL.Query()
+	if !q.Has(name) {
+		return nil, nil
+	}
+	v := q.Get(name)
+	t, err := time.Parse(time.RFC3339Nano, strings.ToUpper(v)) // RFC 3339 allows "t" and "z"
+	if err != nil {
+		return nil, problem(inventory.KindInvalid, inventory.CodeInvalidParameter, name+" must be an RFC 3339 date-time, e.g. 2024-11-25T09:30:00.000Z",
+			inventory.FieldError{Field: name, Code: "format", Message: fmt.Sprintf("%s must be an RFC 3339 date-time, got %q", name, v)})
+	}
+	return &t, nil
 }

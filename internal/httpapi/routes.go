@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/depot-inventory/depot/internal/access"
@@ -52,6 +53,13 @@ var (
 	// and activity rows, and the idempotency record, and delete released
 	// markers and tag rows.
 	changeItem = access.Grants{access.GetItems, access.PutItems, access.DeleteItems, access.LinkThumbnails}
+	// Stock changes read what they change in one BatchGetItem, and keep
+	// their locations' counts of stocked levels (UpdateItem) or check that
+	// they are live (ConditionCheckItem).
+	changeStock = access.Grants{access.GetItems, access.BatchGetItems, access.PutItems, access.UpdateItems, access.CheckItems}
+	// Location changes rewrite the location and its code marker, and
+	// delete a released marker.
+	changeLocation = access.Grants{access.GetItems, access.PutItems, access.DeleteItems}
 )
 
 // Routes is the route table.
@@ -61,17 +69,21 @@ var Routes = []Route{
 	{Function: "GetOpenAPI", Method: "GET", Path: "/openapi.yaml", Role: RolePublic,
 		handle: (*api).openAPI},
 	// A new item has no image: its response links none.
+	// A new item has its opening level at a live location: counted there,
+	// or (with quantity 0) the location checked.
 	{Function: "CreateItem", Method: "POST", Path: "/items", Role: RoleEditor,
-		Grants: access.Grants{access.GetItems, access.PutItems},
+		Grants: access.Grants{access.GetItems, access.PutItems, access.UpdateItems, access.CheckItems},
 		handle: (*api).createItem},
-	{Function: "ListItems", Method: "GET", Path: "/items", Role: RoleViewer, Query: pageQuery,
+	{Function: "ListItems", Method: "GET", Path: "/items", Role: RoleViewer, Query: slices.Concat(pageQuery, []string{"lowStock"}),
 		Grants: access.Grants{access.QueryIndexes, access.LinkThumbnails},
 		handle: (*api).listItems},
 	{Function: "GetItem", Method: "GET", Path: "/items/{id}", Role: RoleViewer,
 		Grants: readItem,
 		handle: (*api).getItem},
+	// A new quantity reads the item's levels, and may empty the one at a
+	// location other than the default (its count goes down).
 	{Function: "UpdateItem", Method: "PATCH", Path: "/items/{id}", Role: RoleEditor,
-		Grants: changeItem,
+		Grants: append(access.Grants{access.QueryTable, access.UpdateItems}, changeItem...),
 		handle: (*api).updateItem},
 	{Function: "DeleteItem", Method: "DELETE", Path: "/items/{id}", Role: RoleEditor,
 		Grants: changeItem,
@@ -82,8 +94,8 @@ var Routes = []Route{
 	{Function: "RestoreItem", Method: "POST", Path: "/items/{id}/restore", Role: RoleEditor,
 		Grants: access.Grants{access.GetItems, access.PutItems, access.LinkThumbnails},
 		handle: (*api).restoreItem},
-	{Function: "ListItemHistory", Method: "GET", Path: "/items/{id}/history", Role: RoleViewer, Query: pageQuery,
-		Grants: access.Grants{access.GetItems, access.QueryTable},
+	{Function: "ListItemHistory", Method: "GET", Path: "/items/{id}/history", Role: RoleViewer, Query: slices.Concat(pageQuery, []string{"locationId"}),
+		Grants: access.Grants{access.GetItems, access.QueryTable, access.QueryIndexes},
 		handle: (*api).listItemHistory},
 	{Function: "ListItemActivity", Method: "GET", Path: "/items/{id}/activity", Role: RoleViewer, Query: pageQuery,
 		Grants: access.Grants{access.GetItems, access.QueryTable},
@@ -91,6 +103,50 @@ var Routes = []Route{
 	{Function: "CreateImageUpload", Method: "POST", Path: "/items/{id}/image-uploads", Role: RoleEditor,
 		Grants: access.Grants{access.GetItems, access.PutItems, access.SignUploads},
 		handle: (*api).createImageUpload},
+	{Function: "GetItemStock", Method: "GET", Path: "/items/{id}/stock", Role: RoleViewer, Query: []string{"at"},
+		Grants: access.Grants{access.GetItems, access.QueryTable, access.QueryIndexes},
+		handle: (*api).getItemStock},
+
+	{Function: "CreateLocation", Method: "POST", Path: "/locations", Role: RoleAdmin,
+		Grants: access.Grants{access.GetItems, access.PutItems},
+		handle: (*api).createLocation},
+	{Function: "ListLocations", Method: "GET", Path: "/locations", Role: RoleViewer, Query: pageQuery,
+		Grants: access.Grants{access.QueryIndexes},
+		handle: (*api).listLocations},
+	{Function: "GetLocation", Method: "GET", Path: "/locations/{id}", Role: RoleViewer,
+		Grants: access.Grants{access.GetItems},
+		handle: (*api).getLocation},
+	{Function: "UpdateLocation", Method: "PATCH", Path: "/locations/{id}", Role: RoleAdmin,
+		Grants: changeLocation,
+		handle: (*api).updateLocation},
+	{Function: "DeleteLocation", Method: "DELETE", Path: "/locations/{id}", Role: RoleAdmin,
+		Grants: changeLocation,
+		handle: (*api).deleteLocation},
+	{Function: "RestoreLocation", Method: "POST", Path: "/locations/{id}/restore", Role: RoleAdmin,
+		Grants: access.Grants{access.GetItems, access.PutItems},
+		handle: (*api).restoreLocation},
+	{Function: "ListDeletedLocations", Method: "GET", Path: "/deleted-locations", Role: RoleAdmin, Query: pageQuery,
+		Grants: access.Grants{access.QueryIndexes},
+		handle: (*api).listDeletedLocations},
+	// The levels at a location, joined with their items (BatchGetItem).
+	{Function: "GetLocationStock", Method: "GET", Path: "/locations/{id}/stock", Role: RoleViewer, Query: pageQuery,
+		Grants: access.Grants{access.GetItems, access.QueryIndexes, access.BatchGetItems},
+		handle: (*api).getLocationStock},
+	{Function: "ListLocationHistory", Method: "GET", Path: "/locations/{id}/history", Role: RoleViewer, Query: pageQuery,
+		Grants: access.Grants{access.GetItems, access.QueryIndexes},
+		handle: (*api).listLocationHistory},
+
+	{Function: "CreateAdjustment", Method: "POST", Path: "/adjustments", Role: RoleEditor,
+		Grants: changeStock,
+		handle: (*api).createAdjustment},
+	{Function: "CreateCount", Method: "POST", Path: "/counts", Role: RoleEditor,
+		Grants: changeStock,
+		handle: (*api).createCount},
+	// A transfer's destination level is never left empty, so it never
+	// only checks a location.
+	{Function: "CreateTransfer", Method: "POST", Path: "/transfers", Role: RoleEditor,
+		Grants: access.Grants{access.GetItems, access.BatchGetItems, access.PutItems, access.UpdateItems},
+		handle: (*api).createTransfer},
 }
 
 // RouteFor returns the route served by the named function.

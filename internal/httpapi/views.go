@@ -17,6 +17,7 @@ type itemJSON struct {
 	Name         string        `json:"name"`
 	Description  string        `json:"description"`
 	Quantity     int64         `json:"quantity"`
+	Available    int64         `json:"available"`
 	Tags         []string      `json:"tags"`
 	ReorderPoint *int64        `json:"reorderPoint"`
 	CreatedAt    string        `json:"createdAt"`
@@ -56,30 +57,33 @@ type thumbnailJSON struct {
 }
 
 type ledgerEntryJSON struct {
-	ID            string  `json:"id"`
-	ItemID        string  `json:"itemId"`
-	LocationID    string  `json:"locationId"`
-	Delta         int64   `json:"delta"`
-	QuantityAfter int64   `json:"quantityAfter"`
-	Reason        string  `json:"reason"`
-	Reference     *string `json:"reference"`
-	Actor         string  `json:"actor"`
-	At            string  `json:"at"`
+	ID          string  `json:"id"`
+	ItemID      string  `json:"itemId"`
+	LocationID  string  `json:"locationId"`
+	Delta       int64   `json:"delta"`
+	OnHandAfter int64   `json:"onHandAfter"`
+	Reason      string  `json:"reason"`
+	Reference   *string `json:"reference"`
+	Note        *string `json:"note"`
+	Actor       string  `json:"actor"`
+	At          string  `json:"at"`
 }
 
 type activityJSON struct {
-	ID            string       `json:"id"`
-	Type          string       `json:"type"`
-	Actor         string       `json:"actor"`
-	At            string       `json:"at"`
-	Changes       []changeJSON `json:"changes,omitempty"`
-	Comment       *string      `json:"comment,omitempty"`
-	LocationID    string       `json:"locationId,omitempty"`
-	Delta         *int64       `json:"delta,omitempty"`
-	QuantityAfter *int64       `json:"quantityAfter,omitempty"`
-	Reason        string       `json:"reason,omitempty"`
-	LedgerID      string       `json:"ledgerId,omitempty"`
-	UploadID      string       `json:"uploadId,omitempty"`
+	ID          string       `json:"id"`
+	Type        string       `json:"type"`
+	Actor       string       `json:"actor"`
+	At          string       `json:"at"`
+	Changes     []changeJSON `json:"changes,omitempty"`
+	Comment     *string      `json:"comment,omitempty"`
+	LocationID  string       `json:"locationId,omitempty"`
+	Delta       *int64       `json:"delta,omitempty"`
+	OnHandAfter *int64       `json:"onHandAfter,omitempty"`
+	Reason      string       `json:"reason,omitempty"`
+	Reference   string       `json:"reference,omitempty"`
+	Note        string       `json:"note,omitempty"`
+	LedgerID    string       `json:"ledgerId,omitempty"`
+	UploadID    string       `json:"uploadId,omitempty"`
 }
 
 type changeJSON struct {
@@ -115,7 +119,7 @@ func itemView(d usecase.ItemDetail) itemJSON {
 	it := d.Item
 	j := itemJSON{
 		ID: it.ID, SKU: it.SKU, Name: it.Name, Description: it.Description,
-		Quantity: it.Quantity, Tags: it.Tags, ReorderPoint: it.ReorderPoint,
+		Quantity: it.Quantity, Available: it.Available(), Tags: it.Tags, ReorderPoint: it.ReorderPoint,
 		CreatedAt: jsonTime(it.CreatedAt), CreatedBy: it.CreatedBy,
 		UpdatedAt: jsonTime(it.UpdatedAt), UpdatedBy: it.UpdatedBy, Version: it.Version,
 	}
@@ -142,10 +146,8 @@ func itemView(d usecase.ItemDetail) itemJSON {
 func ledgerView(e inventory.LedgerEntry) ledgerEntryJSON {
 	j := ledgerEntryJSON{
 		ID: e.ID, ItemID: e.ItemID, LocationID: e.LocationID, Delta: e.Delta,
-		QuantityAfter: e.QuantityAfter, Reason: e.Reason, Actor: e.Actor, At: jsonTime(e.At),
-	}
-	if e.Reference != "" {
-		j.Reference = &e.Reference
+		OnHandAfter: e.OnHandAfter, Reason: e.Reason, Actor: e.Actor, At: jsonTime(e.At),
+		Reference: nullable(e.Reference), Note: nullable(e.Note),
 	}
 	return j
 }
@@ -159,8 +161,8 @@ func activityView(a inventory.Activity) activityJSON {
 	case inventory.ActivityDeleted:
 		j.Comment = &a.Comment
 	case inventory.ActivityStockChanged:
-		j.LocationID, j.Delta, j.QuantityAfter = a.LocationID, &a.Delta, &a.QuantityAfter
-		j.Reason, j.LedgerID = a.Reason, a.LedgerID
+		j.LocationID, j.Delta, j.OnHandAfter = a.LocationID, &a.Delta, &a.OnHandAfter
+		j.Reason, j.LedgerID, j.Reference, j.Note = a.Reason, a.LedgerID, a.Reference, a.Note
 	case inventory.ActivityImageFailed:
 		j.Reason = a.ImageReason
 	}
@@ -170,6 +172,14 @@ func activityView(a inventory.Activity) activityJSON {
 func uploadView(u inventory.Upload) uploadJSON {
 	return uploadJSON{UploadID: u.ID, URL: u.Form.URL, Fields: u.Form.Fields, ExpiresAt: jsonTime(u.Form.ExpiresAt),
 		MaxBytes: u.MaxBytes, AllowedTypes: u.ContentTypes}
+}
+
+// nullable is s, or null when empty.
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func nextCursor(c string) *string {

@@ -34,11 +34,13 @@ type Activity struct {
 	Comment string        // deleted: why
 
 	// stock_changed: the ledger line and what it did.
-	LocationID    string
-	Delta         int64
-	QuantityAfter int64
-	Reason        string
-	LedgerID      string
+	LocationID  string
+	Delta       int64
+	OnHandAfter int64
+	Reason      string
+	Reference   string
+	Note        string
+	LedgerID    string
 
 	// image_ready, image_failed; updated when an upload is asked for.
 	UploadID    string
@@ -51,6 +53,16 @@ type FieldChange struct {
 	Field string
 	From  json.RawMessage
 	To    json.RawMessage
+}
+
+// StockActivity is the stock_changed entry of an item's activity that a
+// ledger line is: every change of stock writes its ledger lines in its
+// transaction, and the activity trail lists them with the item's other
+// changes, so no second record repeats them.
+func StockActivity(e LedgerEntry) Activity {
+	return Activity{ID: e.ID, ItemID: e.ItemID, Type: ActivityStockChanged, Actor: e.Actor, At: e.At,
+		LocationID: e.LocationID, Delta: e.Delta, OnHandAfter: e.OnHandAfter, Reason: e.Reason,
+		Reference: e.Reference, Note: e.Note, LedgerID: e.ID}
 }
 
 func newActivity(itemID, typ, actor string, at time.Time) Activity {

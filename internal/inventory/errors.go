@@ -51,6 +51,15 @@ const (
 	CodeIdempotencyKeyReused  = "idempotency_key_reused"
 	CodeIdempotencyInProgress = "idempotency_in_progress"
 	CodeUploadExpired         = "upload_expired"
+	CodeLocationNotFound      = "location_not_found"
+	CodeLocationDeleted       = "location_deleted"
+	CodeLocationNotDeleted    = "location_not_deleted"
+	CodeLocationCodeConflict  = "location_code_conflict"
+	CodeLocationNotEmpty      = "location_not_empty"
+	CodeLocationProtected     = "location_protected"
+	CodeInsufficientStock     = "insufficient_stock"
+	CodeCountMismatch         = "count_mismatch"
+	CodeUseAdjustments        = "use_adjustments"
 	CodeServiceUnavailable    = "service_unavailable"
 	CodeInternal              = "internal_error"
 )
@@ -61,6 +70,11 @@ type FieldError struct {
 	Field   string `json:"field"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Available is the level's available stock, on each short line of an
+	// insufficient_stock error.
+	Available *int64 `json:"available,omitempty"`
+	// OnHand is the level's current on hand, on a count_mismatch error.
+	OnHand *int64 `json:"onHand,omitempty"`
 }
 
 // Error is an error with a kind and a stable code.

@@ -10,8 +10,6 @@ import (
 	"unicode"
 )
 
-func ptr[T any](v T) *T { return &v }
-
 func TestCreateInputValidate(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -75,37 +73,45 @@ func TestApplyPatch(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	created := NewItem(CreateInput{SKU: "A", Name: "W", Quantity: 5, Tags: []string{"x"}, ReorderPoint: ptr[int64](2)}, "alice", t0)
 	old := created.Next
+	levels := []Level{created.Levels[0].Next}
 
-	c, ok := ApplyPatch(old, Patch{Quantity: ptr[int64](3), Name: ptr("Widget")}, "bob", t0.Add(time.Hour))
+	c, ok, err := ApplyPatch(old, Patch{Quantity: ptr[int64](3), Name: ptr("Widget")}, levels, "bob", t0.Add(time.Hour))
 	next := c.Next
-	if !ok || next.Quantity != 3 || next.Name != "Widget" || next.Version != 2 || next.UpdatedBy != "bob" || next.CreatedBy != "alice" {
-		t.Fatalf("next = %+v", next)
+	if err != nil || !ok || next.Quantity != 3 || next.Name != "Widget" || next.Version != 2 || next.UpdatedBy != "bob" || next.CreatedBy != "alice" {
+		t.Fatalf("next = %+v, %v", next, err)
 	}
 	if c.Old == nil || c.Old.Version != 1 {
 		t.Fatalf("change does not name the item as read: %+v", c.Old)
 	}
-	if len(c.Ledger) != 1 || c.Ledger[0].Delta != -2 || c.Ledger[0].QuantityAfter != 3 || c.Ledger[0].Actor != "bob" || c.Ledger[0].Reason != ReasonQuantitySet {
+	if len(c.Ledger) != 1 || c.Ledger[0].Delta != -2 || c.Ledger[0].OnHandAfter != 3 || c.Ledger[0].Actor != "bob" ||
+		c.Ledger[0].Reason != ReasonQuantitySet || c.Ledger[0].LocationID != DefaultLocation {
 		t.Fatalf("ledger = %+v", c.Ledger)
 	}
-	if len(c.Activity) != 2 {
+	if len(c.Levels) != 1 || c.Levels[0].Old == nil || c.Levels[0].Old.LastLedgerID != levels[0].LastLedgerID ||
+		c.Levels[0].Next.OnHand != 3 || c.Levels[0].Next.LastLedgerID != c.Ledger[0].ID {
+		t.Fatalf("levels = %+v", c.Levels)
+	}
+	// The stock change is the ledger line; the activity records the rest.
+	if len(c.Activity) != 1 {
 		t.Fatalf("activity = %+v", c.Activity)
 	}
-	upd, stock := c.Activity[0], c.Activity[1]
+	upd := c.Activity[0]
 	if upd.Type != ActivityUpdated || len(upd.Changes) != 1 || upd.Changes[0].Field != "name" ||
 		string(upd.Changes[0].From) != `"W"` || string(upd.Changes[0].To) != `"Widget"` {
 		t.Errorf("updated = %+v", upd)
 	}
-	if stock.Type != ActivityStockChanged || stock.LedgerID != c.Ledger[0].ID || stock.Delta != -2 || stock.Reason != ReasonQuantitySet || stock.LocationID != DefaultLocation {
+	if stock := StockActivity(c.Ledger[0]); stock.Type != ActivityStockChanged || stock.LedgerID != c.Ledger[0].ID ||
+		stock.ID != c.Ledger[0].ID || stock.Delta != -2 || stock.OnHandAfter != 3 || stock.Reason != ReasonQuantitySet || stock.LocationID != DefaultLocation {
 		t.Errorf("stock_changed = %+v", stock)
 	}
 
-	if _, ok := ApplyPatch(old, Patch{Quantity: ptr[int64](5), Tags: &[]string{"x"}}, "bob", t0); ok {
-		t.Fatal("a patch that changes nothing is a change")
+	if _, ok, err := ApplyPatch(old, Patch{Quantity: ptr[int64](5), Tags: &[]string{"x"}}, levels, "bob", t0); ok || err != nil {
+		t.Fatalf("a patch that changes nothing is a change (%v)", err)
 	}
 
-	cleared, ok := ApplyPatch(old, Patch{ReorderPointSet: true}, "bob", t0)
-	if !ok || cleared.Next.ReorderPoint != nil || len(cleared.Ledger) != 0 {
-		t.Fatalf("clearing reorderPoint: %+v", cleared)
+	cleared, ok, err := ApplyPatch(old, Patch{ReorderPointSet: true}, nil, "bob", t0)
+	if err != nil || !ok || cleared.Next.ReorderPoint != nil || len(cleared.Ledger) != 0 || len(cleared.Levels) != 0 {
+		t.Fatalf("clearing reorderPoint: %+v, %v", cleared, err)
 	}
 	if ch := cleared.Activity[0].Changes[0]; ch.Field != "reorderPoint" || string(ch.From) != "2" || string(ch.To) != "null" {
 		t.Errorf("reorderPoint change = %+v", ch)
@@ -113,7 +119,7 @@ func TestApplyPatch(t *testing.T) {
 	if old.ReorderPoint == nil || *old.ReorderPoint != 2 {
 		t.Fatal("ApplyPatch changed its input")
 	}
-	tags, _ := ApplyPatch(old, Patch{Tags: &[]string{"x", "y"}}, "bob", t0)
+	tags, _, _ := ApplyPatch(old, Patch{Tags: &[]string{"x", "y"}}, nil, "bob", t0)
 	if ch := tags.Activity[0].Changes[0]; ch.Field != "tags" || string(ch.From) != `["x"]` || string(ch.To) != `["x","y"]` {
 		t.Errorf("tags change = %+v", ch)
 	}
@@ -125,12 +131,21 @@ func TestNewItemRecordsItsOpening(t *testing.T) {
 	if c.Old != nil || c.Next.Version != 1 || !c.Next.CreatedAt.Equal(t0.Truncate(time.Millisecond)) || c.Next.Tags == nil {
 		t.Fatalf("item = %+v", c.Next)
 	}
-	if len(c.Ledger) != 1 || c.Ledger[0].Reason != ReasonItemCreated || c.Ledger[0].QuantityAfter != 4 {
+	if len(c.Ledger) != 1 || c.Ledger[0].Reason != ReasonItemCreated || c.Ledger[0].OnHandAfter != 4 || c.Ledger[0].Delta != 4 ||
+		c.Ledger[0].LocationID != DefaultLocation || !c.Ledger[0].At.Equal(c.Next.CreatedAt) {
 		t.Fatalf("ledger = %+v", c.Ledger)
 	}
-	if len(c.Activity) != 2 || c.Activity[0].Type != ActivityCreated || c.Activity[1].Type != ActivityStockChanged ||
-		c.Activity[1].LedgerID != c.Ledger[0].ID || c.Activity[0].ID >= c.Activity[1].ID {
+	if len(c.Levels) != 1 || c.Levels[0].Old != nil || c.Levels[0].Next.OnHand != 4 || c.Levels[0].Next.LastLedgerID != c.Ledger[0].ID ||
+		c.Levels[0].Next.ItemID != c.Next.ID || c.Levels[0].Next.LocationID != DefaultLocation {
+		t.Fatalf("levels = %+v", c.Levels)
+	}
+	// The created record comes before the opening ledger line.
+	if len(c.Activity) != 1 || c.Activity[0].Type != ActivityCreated || c.Activity[0].ID >= c.Ledger[0].ID {
 		t.Fatalf("activity = %+v", c.Activity)
+	}
+	at := NewItem(CreateInput{SKU: "B", Name: "W", LocationID: "01JDQ3ZK7X9V4M2N8P6R5T3W1Y"}, "alice", t0)
+	if len(at.Levels) != 1 || at.Levels[0].Next.LocationID != "01JDQ3ZK7X9V4M2N8P6R5T3W1Y" || at.Ledger[0].Delta != 0 {
+		t.Fatalf("opening at a location: %+v %+v", at.Levels, at.Ledger)
 	}
 }
 

@@ -6,6 +6,7 @@ package inventory
 import (
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -17,22 +18,14 @@ import (
 // RFC 3339 with milliseconds, so that text order is time order.
 const TimeLayout = "2006-01-02T15:04:05.000Z07:00"
 
-// DefaultLocation is where all stock sits until locations exist.
-const DefaultLocation = "default"
-
-// Ledger reasons written by the item operations.
-const (
-	ReasonItemCreated = "item_created"
-	ReasonQuantitySet = "quantity_set"
-)
-
 // Item is one stock-keeping unit.
 type Item struct {
 	ID           string
 	SKU          string
 	Name         string
 	Description  string
-	Quantity     int64
+	Quantity     int64 // on hand, over all locations
+	Committed    int64 // committed, over all locations
 	Tags         []string
 	ReorderPoint *int64
 	CreatedAt    time.Time
@@ -51,26 +44,15 @@ type Deletion struct {
 	Comment string
 }
 
-// LedgerEntry is one change of stock of an item at a location.
-type LedgerEntry struct {
-	ID            string
-	ItemID        string
-	LocationID    string
-	Delta         int64
-	QuantityAfter int64
-	Reason        string
-	Reference     string
-	Actor         string
-	At            time.Time
-}
-
 // ItemChange is one change of an item and everything that must commit with
-// it, atomically: its ledger lines and activity entries. Old is the item as
-// read (nil to create); storage refuses the change with ErrStale if the
-// stored item is no longer Old.
+// it, atomically: its stock levels, ledger lines and activity entries. Old
+// is the item as read (nil to create); storage refuses the change with
+// ErrStale if the stored item is no longer Old, or a level no longer its
+// Old.
 type ItemChange struct {
 	Old      *Item
 	Next     Item
+	Levels   []LevelChange
 	Ledger   []LedgerEntry
 	Activity []Activity
 	// Idempotency, when set, is recorded with the change, so that the
@@ -112,8 +94,9 @@ func (m *IfMatch) Matches(version int64) bool {
 	return m == nil || m.Any || slices.Contains(m.Versions, version)
 }
 
-// NewItem builds a new item from validated input: its opening ledger entry
-// and its created and stock_changed activity.
+// NewItem builds a new item from validated input, with its opening stock
+// level at in.LocationID ("": the default location), that level's ledger
+// line and the created activity.
 func NewItem(in CreateInput, actor string, now time.Time) ItemChange {
 	now = instant(now)
 	item := Item{
@@ -135,18 +118,14 @@ func NewItem(in CreateInput, actor string, now time.Time) ItemChange {
 	}
 	c := ItemChange{Next: item}
 	c.Activity = append(c.Activity, newActivity(item.ID, ActivityCreated, actor, now))
-	c.addStock(DefaultLocation, in.Quantity, in.Quantity, ReasonItemCreated, actor, now)
+	location := in.LocationID
+	if location == "" {
+		location = DefaultLocation
+	}
+	m := newMoves(actor, now, []Level{{ItemID: item.ID, LocationID: location}})
+	m.move(0, in.Quantity, ReasonItemCreated, "", "")
+	c.Levels, c.Ledger = m.result()
 	return c
-}
-
-// addStock records a stock change: a ledger line and its activity entry.
-func (c *ItemChange) addStock(location string, delta, after int64, reason, actor string, at time.Time) {
-	e := LedgerEntry{ID: NewID(at), ItemID: c.Next.ID, LocationID: location, Delta: delta,
-		QuantityAfter: after, Reason: reason, Actor: actor, At: at}
-	c.Ledger = append(c.Ledger, e)
-	a := newActivity(c.Next.ID, ActivityStockChanged, actor, at)
-	a.LocationID, a.Delta, a.QuantityAfter, a.Reason, a.LedgerID = location, delta, after, reason, e.ID
-	c.Activity = append(c.Activity, a)
 }
 
 // touch gives next a new version, stamped by actor at now.
@@ -158,7 +137,13 @@ func touch(next *Item, old Item, actor string, now time.Time) {
 
 // ApplyPatch returns the change a validated merge patch makes. ok is false
 // when the patch changes nothing: the item then keeps its version.
-func ApplyPatch(old Item, p Patch, actor string, now time.Time) (c ItemChange, ok bool) {
+//
+// A new quantity is a correction of the one level that holds the item's
+// stock (levels are the item's levels, read with it; with none holding
+// stock, the default location's): when stock is at more than one location
+// it is use_adjustments, and below what is committed there
+// insufficient_stock.
+func ApplyPatch(old Item, p Patch, levels []Level, actor string, now time.Time) (c ItemChange, ok bool, err error) {
 	now = instant(now)
 	next := old
 	next.Tags = slices.Clone(old.Tags)
@@ -182,7 +167,7 @@ func ApplyPatch(old Item, p Patch, actor string, now time.Time) (c ItemChange, o
 	}
 	changes := fieldChanges(old, next)
 	if len(changes) == 0 && next.Quantity == old.Quantity {
-		return ItemChange{}, false
+		return ItemChange{}, false, nil
 	}
 	touch(&next, old, actor, now)
 	c = ItemChange{Old: &old, Next: next}
@@ -192,9 +177,46 @@ func ApplyPatch(old Item, p Patch, actor string, now time.Time) (c ItemChange, o
 		c.Activity = append(c.Activity, a)
 	}
 	if next.Quantity != old.Quantity {
-		c.addStock(DefaultLocation, next.Quantity-old.Quantity, next.Quantity, ReasonQuantitySet, actor, now)
+		level, err := correctionLevel(old.ID, levels)
+		if err != nil {
+			return ItemChange{}, false, err
+		}
+		delta := next.Quantity - old.Quantity
+		if level.OnHand+delta < level.Committed {
+			return ItemChange{}, false, Short("the quantity would be below what is committed at "+level.LocationID,
+				FieldError{Field: "/quantity", Code: "insufficient_stock", Available: ptr(level.Available()),
+					Message: fmt.Sprintf("%d are committed at %s; the quantity can go down by at most %d", level.Committed, level.LocationID, level.Available())})
+		}
+		m := newMoves(actor, now, []Level{level})
+		m.move(0, delta, ReasonQuantitySet, "", "")
+		c.Levels, c.Ledger = m.result()
+		c.Next.UpdatedAt = m.at
 	}
-	return c, true
+	return c, true, nil
+}
+
+// correctionLevel is the level a new quantity corrects: the one holding
+// stock, else the default location's.
+func correctionLevel(itemID string, levels []Level) (Level, error) {
+	var holding []Level
+	for _, l := range levels {
+		if !l.Empty() {
+			holding = append(holding, l)
+		}
+	}
+	switch {
+	case len(holding) == 1:
+		return holding[0], nil
+	case len(holding) > 1:
+		return Level{}, Errorf(KindConflict, CodeUseAdjustments,
+			"the item has stock at %d locations, so a new total quantity says nothing about where; use POST /adjustments, POST /counts or POST /transfers", len(holding))
+	}
+	for _, l := range levels {
+		if l.LocationID == DefaultLocation {
+			return l, nil
+		}
+	}
+	return Level{ItemID: itemID, LocationID: DefaultLocation}, nil
 }
 
 // fieldChanges lists the fields (other than quantity, whose changes are
@@ -252,7 +274,12 @@ func Restore(old Item, actor string, now time.Time) ItemChange {
 	return ItemChange{Old: &old, Next: next, Activity: []Activity{newActivity(old.ID, ActivityRestored, actor, now)}}
 }
 
-// IsLowStock reports whether the item's quantity is below its reorder point.
+// Available is what can be promised: on hand less committed, over all
+// locations.
+func (it Item) Available() int64 { return it.Quantity - it.Committed }
+
+// IsLowStock reports whether the item is live and its available stock is
+// below its reorder point.
 func (it Item) IsLowStock() bool {
-	return it.ReorderPoint != nil && it.Quantity < *it.ReorderPoint
+	return it.Deleted == nil && it.ReorderPoint != nil && it.Available() < *it.ReorderPoint
 }

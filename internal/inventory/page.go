@@ -55,6 +55,8 @@ const (
 	cursorULID = `[0-9A-HJKMNP-TV-Z]{26}`
 	cursorSKU  = `[A-Za-z0-9._-]{1,64}`
 	cursorTime = `[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z`
+	cursorCode = `[A-Z0-9][A-Z0-9-]{1,15}`
+	cursorLoc  = `(default|[0-9A-HJKMNP-TV-Z]{26})`
 )
 
 // The lists' cursor formats.
@@ -68,6 +70,17 @@ var (
 	LedgerCursor = newCursorFormat("ledger", "01JDQ4A2B3C4D5E6F7G8H9J0KM", cursorULID)
 	// ActivityCursor: an item's activity, newest first; position (entry id).
 	ActivityCursor = newCursorFormat("activity", "01JDQ4A2B3C4D5E6F7G8H9J0KM", cursorULID)
+	// LocationsCursor: live locations in code order; position (code, id).
+	LocationsCursor = newCursorFormat("locations", "RTM-DC1~01JDQ3ZK7X9V4M2N8P6R5T3W1Y", cursorCode, cursorLoc)
+	// DeletedLocationsCursor: deleted locations, newest deletion first;
+	// position (deleted at, id).
+	DeletedLocationsCursor = newCursorFormat("deleted locations", "2024-11-26T10:00:00.000Z~01JDQ3ZK7X9V4M2N8P6R5T3W1Y", cursorTime, cursorULID)
+	// LocationStockCursor: the levels at a location, in item id order;
+	// position (item id).
+	LocationStockCursor = newCursorFormat("location stock", "01JDQ3ZK7X9V4M2N8P6R5T3W1Y", cursorULID)
+	// LocationLedgerCursor: every item's ledger lines at a location, newest
+	// first; position (line id, item id).
+	LocationLedgerCursor = newCursorFormat("location history", "01JDQ4A2B3C4D5E6F7G8H9J0KM~01JDQ3ZK7X9V4M2N8P6R5T3W1Y", cursorULID, cursorULID)
 )
 
 func newCursorFormat(name, example string, patterns ...string) *CursorFormat {

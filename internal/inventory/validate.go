@@ -48,6 +48,7 @@ type CreateInput struct {
 	Quantity     int64
 	Tags         []string
 	ReorderPoint *int64
+	LocationID   string // where the opening quantity is ("": the default location)
 }
 
 // Patch is a merge patch of an item: nil means "leave as it is".
@@ -72,6 +73,9 @@ func (in *CreateInput) Validate() error {
 	in.Tags = v.tags("/tags", in.Tags)
 	if in.ReorderPoint != nil {
 		v.nonNegative("/reorderPoint", *in.ReorderPoint)
+	}
+	if in.LocationID != "" {
+		v.locationID("/locationId", in.LocationID)
 	}
 	return v.err()
 }

@@ -47,6 +47,10 @@ type Settings struct {
 	MaxUpload  int64            // largest image upload, bytes (0: usecase.DefaultMaxUploadBytes)
 	Logger     *slog.Logger     // nil: a JSON logger on stdout at LogLevel
 	Now        func() time.Time // the clock of every use case (nil: time.Now)
+	// DynamoDBOptions are extra options of the DynamoDB client (the
+	// integration suite uses one to act between a function's read and its
+	// write).
+	DynamoDBOptions []func(*dynamodb.Options)
 }
 
 // LoadSettings reads the environment variables a function with these
@@ -147,7 +151,7 @@ func NewService(ctx context.Context, s Settings) (*usecase.Service, error) {
 	}
 	svc := &usecase.Service{Now: s.Now, MaxUploadBytes: s.MaxUpload, Logger: logger}
 	if s.TableName != "" {
-		svc.Store = dynamo.New(NewDynamoClient(cfg), s.TableName)
+		svc.Store = dynamo.New(NewDynamoClient(cfg, s.DynamoDBOptions...), s.TableName)
 	}
 	if s.BucketName != "" {
 		m := media.New(NewS3Client(cfg), s.BucketName)

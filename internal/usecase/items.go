@@ -2,7 +2,10 @@ package usecase
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/depot-inventory/depot/internal/inventory"
@@ -28,12 +31,29 @@ func (s *Service) CreateItem(ctx context.Context, req Request, in inventory.Crea
 		return ItemDetail{}, false, err
 	}
 	it, replayed, err := once(ctx, s, "CreateItem", req, in, func(p *pending) (inventory.Item, error) {
-		c := inventory.NewItem(in, req.Actor, s.now())
-		var err error
-		if c.Idempotency, err = p.record(c.Next); err != nil {
-			return inventory.Item{}, err
+		for attempt := 1; ; attempt++ {
+			if in.LocationID != "" && in.LocationID != inventory.DefaultLocation {
+				// Read to answer clearly; storage checks it again as it
+				// commits, and if it was deleted meanwhile, the next read
+				// says so.
+				if _, err := s.readLocation(ctx, in.LocationID, live); err != nil {
+					return inventory.Item{}, err
+				}
+			}
+			c := inventory.NewItem(in, req.Actor, s.now())
+			var err error
+			if c.Idempotency, err = p.record(c.Next); err != nil {
+				return inventory.Item{}, err
+			}
+			err = s.Store.SaveItem(ctx, c)
+			if !errors.Is(err, inventory.ErrStale) {
+				return c.Next, err
+			}
+			if attempt == MaxSaveAttempts {
+				return inventory.Item{}, inventory.Errorf(inventory.KindConflict, inventory.CodeVersionConflict,
+					"the item's location kept changing concurrently; retry")
+			}
 		}
-		return c.Next, s.Store.SaveItem(ctx, c)
 	})
 	return s.detailed(ctx, it, replayed, err)
 }
@@ -52,9 +72,16 @@ func (s *Service) UpdateItem(ctx context.Context, req Request, id string, p inve
 		return ItemDetail{}, err
 	}
 	it, err := s.changeItem(ctx, id, live, req, nil, func(old inventory.Item) (*inventory.ItemChange, error) {
-		c, ok := inventory.ApplyPatch(old, p, req.Actor, s.now())
-		if !ok {
-			return nil, nil
+		var levels []inventory.Level
+		if p.Quantity != nil && *p.Quantity != old.Quantity {
+			var err error
+			if levels, err = s.Store.ListLevels(ctx, old.ID); err != nil {
+				return nil, err
+			}
+		}
+		c, ok, err := inventory.ApplyPatch(old, p, levels, req.Actor, s.now())
+		if !ok || err != nil {
+			return nil, err
 		}
 		return &c, nil
 	})
@@ -89,8 +116,12 @@ func (s *Service) RestoreItem(ctx context.Context, req Request, id string) (Item
 	return s.detailed(ctx, it, replayed, err)
 }
 
-// ListItems lists live items in SKU order.
-func (s *Service) ListItems(ctx context.Context, pr inventory.PageRequest) (inventory.Page[ItemDetail], error) {
+// ListItems lists live items in SKU order; with lowStock, only those whose
+// available stock is below their reorder point.
+func (s *Service) ListItems(ctx context.Context, pr inventory.PageRequest, lowStock bool) (inventory.Page[ItemDetail], error) {
+	if lowStock {
+		return s.itemPage(ctx, inventory.ItemsCursor, pr, s.Store.ListLowStock)
+	}
 	return s.itemPage(ctx, inventory.ItemsCursor, pr, s.Store.ListItems)
 }
 
@@ -116,18 +147,70 @@ func (s *Service) itemPage(ctx context.Context, f *inventory.CursorFormat, pr in
 	return out, nil
 }
 
-// ListHistory lists a live item's stock ledger, newest first. A deleted
-// item's ledger is kept, and readable again once the item is restored;
-// meanwhile it answers item_deleted, as the item does.
-func (s *Service) ListHistory(ctx context.Context, id string, pr inventory.PageRequest) (inventory.Page[inventory.LedgerEntry], error) {
-	return itemLog(ctx, s, id, inventory.LedgerCursor, pr, s.Store.ListLedger)
+// ListHistory lists a live item's stock ledger, newest first; with a
+// location id, only its lines at that location (which may be deleted: its
+// history stays history). A deleted item's ledger is kept, and readable
+// again once the item is restored; meanwhile it answers item_deleted, as
+// the item does.
+func (s *Service) ListHistory(ctx context.Context, id, locationID string, pr inventory.PageRequest) (inventory.Page[inventory.LedgerEntry], error) {
+	if locationID == "" {
+		return itemLog(ctx, s, id, inventory.LedgerCursor, pr, s.Store.ListLedger)
+	}
+	if _, err := inventory.LedgerCursor.Range(pr); err != nil {
+		return inventory.Page[inventory.LedgerEntry]{}, err
+	}
+	if _, err := s.readLocation(ctx, locationID, anyState); err != nil {
+		return inventory.Page[inventory.LedgerEntry]{}, err
+	}
+	return itemLog(ctx, s, id, inventory.LedgerCursor, pr, func(ctx context.Context, id string, r inventory.Range) ([]inventory.LedgerEntry, inventory.Position, error) {
+		return s.Store.ListLevelLedger(ctx, id, locationID, r)
+	})
 }
 
-// ListActivity lists every change to a live item, newest first. Like the
-// ledger, a deleted item's activity answers item_deleted until the item is
-// restored.
+// ListActivity lists every change to a live item, newest first: its
+// activity records merged with its ledger lines, each of which is a
+// stock_changed entry. Like the ledger, a deleted item's activity answers
+// item_deleted until the item is restored.
 func (s *Service) ListActivity(ctx context.Context, id string, pr inventory.PageRequest) (inventory.Page[inventory.Activity], error) {
-	return itemLog(ctx, s, id, inventory.ActivityCursor, pr, s.Store.ListActivity)
+	return itemLog(ctx, s, id, inventory.ActivityCursor, pr, func(ctx context.Context, id string, r inventory.Range) ([]inventory.Activity, inventory.Position, error) {
+		acts, actMore, err := s.Store.ListActivity(ctx, id, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		lines, ledgerMore, err := s.Store.ListLedger(ctx, id, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, e := range lines {
+			acts = append(acts, inventory.StockActivity(e))
+		}
+		// Ids are ULIDs: their order is time order, newest first.
+		slices.SortFunc(acts, func(a, b inventory.Activity) int { return strings.Compare(b.ID, a.ID) })
+		// A list with more to read is complete only down to its position
+		// (the last record it read, which it may have skipped): entries
+		// of the other list older than that wait for the next page.
+		cut := ""
+		for _, p := range []inventory.Position{actMore, ledgerMore} {
+			if p != nil && p[0] > cut {
+				cut = p[0]
+			}
+		}
+		if cut != "" {
+			n, _ := slices.BinarySearchFunc(acts, cut, func(a inventory.Activity, id string) int { return strings.Compare(id, a.ID) })
+			for n < len(acts) && acts[n].ID >= cut {
+				n++
+			}
+			acts = acts[:n]
+		}
+		switch {
+		case len(acts) > r.Limit:
+			acts = acts[:r.Limit]
+			return acts, inventory.Position{acts[len(acts)-1].ID}, nil
+		case cut != "":
+			return acts, inventory.Position{cut}, nil
+		}
+		return acts, nil, nil
+	})
 }
 
 // itemLog reads one page of a list kept per item, once the item is known.

@@ -17,20 +17,72 @@ import (
 
 // Store is what the use cases need of storage.
 type Store interface {
+	ItemStore
+	LocationStore
+	StockStore
+	// GetIdempotency returns the record of scope unexpired at now, or nil.
+	GetIdempotency(ctx context.Context, scope string, now time.Time) (*inventory.IdempotencyRecord, error)
+}
+
+// ItemStore keeps items and what is written with them.
+type ItemStore interface {
 	// GetItem reads an item, live or deleted, strongly consistently; a
 	// missing one is a KindNotFound error with code item_not_found.
 	GetItem(ctx context.Context, id string) (inventory.Item, error)
 	// SaveItem commits a change atomically, or fails with
-	// inventory.ErrStale (the item is no longer c.Old),
+	// inventory.ErrStale (the item or a level is no longer as read, or a
+	// location a new level is at was deleted meanwhile),
 	// inventory.ErrIdempotencyRace (c.Idempotency's scope was recorded
 	// meanwhile), or a domain error (sku_conflict).
 	SaveItem(ctx context.Context, c inventory.ItemChange) error
 	ListItems(ctx context.Context, r inventory.Range) ([]inventory.Item, inventory.Position, error)
 	ListDeletedItems(ctx context.Context, r inventory.Range) ([]inventory.Item, inventory.Position, error)
+	// ListLowStock lists live items whose available stock is below their
+	// reorder point, in SKU order.
+	ListLowStock(ctx context.Context, r inventory.Range) ([]inventory.Item, inventory.Position, error)
+	// ListLedger and ListActivity list an item's ledger lines and its
+	// activity records (other than stock changes, which are its ledger
+	// lines), newest first, strongly consistently. Both start after any
+	// ULID position, whether or not it names one of their own records.
 	ListLedger(ctx context.Context, itemID string, r inventory.Range) ([]inventory.LedgerEntry, inventory.Position, error)
 	ListActivity(ctx context.Context, itemID string, r inventory.Range) ([]inventory.Activity, inventory.Position, error)
-	// GetIdempotency returns the record of scope unexpired at now, or nil.
-	GetIdempotency(ctx context.Context, scope string, now time.Time) (*inventory.IdempotencyRecord, error)
+}
+
+// LocationStore keeps locations.
+type LocationStore interface {
+	// GetLocation reads a location, live or deleted, strongly
+	// consistently; a missing one is location_not_found.
+	GetLocation(ctx context.Context, id string) (inventory.Location, error)
+	// SaveLocation commits a change, or fails with inventory.ErrStale,
+	// inventory.ErrIdempotencyRace or location_code_conflict.
+	SaveLocation(ctx context.Context, c inventory.LocationChange) error
+	ListLocations(ctx context.Context, r inventory.Range) ([]inventory.Location, inventory.Position, error)
+	ListDeletedLocations(ctx context.Context, r inventory.Range) ([]inventory.Location, inventory.Position, error)
+}
+
+// StockStore keeps stock levels and their ledger.
+type StockStore interface {
+	// ReadStock reads the records a stock change needs, strongly
+	// consistently, in one round trip where it can.
+	ReadStock(ctx context.Context, keys inventory.StockKeys) (inventory.StockState, error)
+	// SaveStock commits a change of stock atomically, or fails with
+	// inventory.ErrStale or inventory.ErrIdempotencyRace.
+	SaveStock(ctx context.Context, c inventory.StockChange) error
+	// ListLevels returns every level of an item, strongly consistently.
+	ListLevels(ctx context.Context, itemID string) ([]inventory.Level, error)
+	// ListLocationLevels lists the levels at a location, in item id order.
+	ListLocationLevels(ctx context.Context, locationID string, r inventory.Range) ([]inventory.Level, inventory.Position, error)
+	// GetItems reads items by id (eventually consistent); missing ones are
+	// absent from the map.
+	GetItems(ctx context.Context, ids []string) (map[string]inventory.Item, error)
+	// ListLevelLedger lists the ledger lines of one level, newest first.
+	ListLevelLedger(ctx context.Context, itemID, locationID string, r inventory.Range) ([]inventory.LedgerEntry, inventory.Position, error)
+	// ListLocationLedger lists every item's ledger lines at a location,
+	// newest first.
+	ListLocationLedger(ctx context.Context, locationID string, r inventory.Range) ([]inventory.LedgerEntry, inventory.Position, error)
+	// LastLedgerEntry returns the newest ledger line of a level whose id
+	// is at most bound (inventory.LedgerIDBound), or nil if it has none.
+	LastLedgerEntry(ctx context.Context, itemID, locationID, bound string) (*inventory.LedgerEntry, error)
 }
 
 // Signer presigns object storage requests that clients make themselves.
@@ -159,6 +211,9 @@ func (s *Service) changeItem(ctx context.Context, id string, state itemState, re
 		if attempt == MaxSaveAttempts {
 			return inventory.Item{}, inventory.Errorf(inventory.KindConflict, inventory.CodeVersionConflict,
 				"the item kept changing concurrently; retry")
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return inventory.Item{}, err
 		}
 	}
 }

@@ -91,8 +91,8 @@ func TestCreateGetAndAudit(t *testing.T) {
 	if err != nil || got.CreatedBy != alice.Actor || got.Quantity != 5 || got.Version != 1 || got.Links != nil {
 		t.Fatalf("get = %+v, %v", got, err)
 	}
-	if q, ok := f.store.Stock(d.ID, inventory.DefaultLocation); !ok || q != 5 {
-		t.Fatalf("stock %d %v", q, ok)
+	if l, ok := f.store.Stock(d.ID, inventory.DefaultLocation); !ok || l.OnHand != 5 || l.Committed != 0 || got.Available() != 5 {
+		t.Fatalf("stock %+v %v, available %d", l, ok, got.Available())
 	}
 	if got := types(f.activity(d.ID)); got != "stock_changed,created" {
 		t.Fatalf("activity %s", got)
@@ -268,7 +268,7 @@ func TestListsPageOnceEach(t *testing.T) {
 	var skus []string
 	pr := inventory.PageRequest{Limit: 3}
 	for pages := 0; ; pages++ {
-		p, err := f.svc.ListItems(f.ctx, pr)
+		p, err := f.svc.ListItems(f.ctx, pr, false)
 		if err != nil || pages > 4 {
 			t.Fatalf("page %d: %v", pages, err)
 		}
@@ -293,22 +293,22 @@ func TestListsPageOnceEach(t *testing.T) {
 	if err != nil || len(p.Items) != 2 || p.Items[0].ID != ids[2] || p.Items[1].ID != ids[1] || p.NextCursor == "" {
 		t.Fatalf("deleted page = %+v, %v", p, err)
 	}
-	_, err = f.svc.ListItems(f.ctx, inventory.PageRequest{Limit: 3, Cursor: p.NextCursor})
+	_, err = f.svc.ListItems(f.ctx, inventory.PageRequest{Limit: 3, Cursor: p.NextCursor}, false)
 	wantCode(t, err, inventory.KindInvalid, inventory.CodeInvalidCursor)
-	_, err = f.svc.ListHistory(f.ctx, "01JBZ4Q7Y3M7R2K5X9V8N6T4PA", inventory.PageRequest{Limit: 3})
+	_, err = f.svc.ListHistory(f.ctx, "01JBZ4Q7Y3M7R2K5X9V8N6T4PA", "", inventory.PageRequest{Limit: 3})
 	wantCode(t, err, inventory.KindNotFound, inventory.CodeItemNotFound)
 	_, err = f.svc.ListActivity(f.ctx, ids[0], inventory.PageRequest{Limit: 0})
 	wantCode(t, err, inventory.KindInvalid, inventory.CodeInvalidParameter)
 	// A deleted item's history and activity answer as the item does, and
 	// come back with it.
-	_, err = f.svc.ListHistory(f.ctx, ids[0], inventory.PageRequest{Limit: 10})
+	_, err = f.svc.ListHistory(f.ctx, ids[0], "", inventory.PageRequest{Limit: 10})
 	wantCode(t, err, inventory.KindNotFound, inventory.CodeItemDeleted)
 	_, err = f.svc.ListActivity(f.ctx, ids[0], inventory.PageRequest{Limit: 10})
 	wantCode(t, err, inventory.KindNotFound, inventory.CodeItemDeleted)
 	if _, _, err := f.svc.RestoreItem(f.ctx, bob, ids[0]); err != nil {
 		t.Fatal(err)
 	}
-	h, err := f.svc.ListHistory(f.ctx, ids[0], inventory.PageRequest{Limit: 10})
+	h, err := f.svc.ListHistory(f.ctx, ids[0], "", inventory.PageRequest{Limit: 10})
 	if err != nil || len(h.Items) != 1 || h.Items[0].Reason != inventory.ReasonItemCreated {
 		t.Fatalf("history = %+v, %v", h, err)
 	}

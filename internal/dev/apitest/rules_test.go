@@ -21,6 +21,8 @@ func TestSpecStatesTheServersRules(t *testing.T) {
 	cursors := map[string]*inventory.CursorFormat{
 		"ListItems": inventory.ItemsCursor, "ListDeletedItems": inventory.DeletedItemsCursor,
 		"ListItemHistory": inventory.LedgerCursor, "ListItemActivity": inventory.ActivityCursor,
+		"ListLocations": inventory.LocationsCursor, "ListDeletedLocations": inventory.DeletedLocationsCursor,
+		"GetLocationStock": inventory.LocationStockCursor, "ListLocationHistory": inventory.LocationLedgerCursor,
 	}
 	for _, r := range httpapi.Routes {
 		op := doc.Paths.Find(r.Path).GetOperation(r.Method)

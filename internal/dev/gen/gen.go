@@ -381,7 +381,7 @@ func requestExample(op *openapi3.Operation) (any, string, bool) {
 
 // Plan returns the files to write and the stale ones to remove. Event files
 // of functions written by hand in template.yaml (those with no HttpApi
-// event, such as MakeThumbnails) are kept.
+// event, such as MakeThumbnails and SeedDefaultLocation) are kept.
 func Plan(root string) (files map[string][]byte, stale []string, err error) {
 	files, err = Files(root)
 	if err != nil {

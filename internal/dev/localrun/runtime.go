@@ -23,6 +23,7 @@ import (
 	"github.com/depot-inventory/depot/internal/httpapi"
 	"github.com/depot-inventory/depot/internal/inventory"
 	"github.com/depot-inventory/depot/internal/lambdafn"
+	"github.com/depot-inventory/depot/internal/lambdafn/seedfn"
 	"github.com/depot-inventory/depot/internal/lambdafn/thumbfn"
 )
 
@@ -129,7 +130,8 @@ type Stack struct {
 }
 
 // Deploy creates the table (from template.yaml) and the bucket if they do
-// not exist, builds every function's handler behind a gateway that accepts
+// not exist, seeds the table as the DefaultLocation custom resource does
+// (seedfn.Seed), builds every function's handler behind a gateway that accepts
 // the issuer's tokens and applies the HttpApi's CORS configuration (its
 // AllowedOrigins parameter replaced by $ALLOWED_ORIGINS when set), and
 // subscribes MakeThumbnails to the bucket's upload events.
@@ -153,6 +155,11 @@ func (e *Engines) Deploy(ctx context.Context, settings lambdafn.Settings, issuer
 		return nil, err
 	}
 	settings.Logger = logger
+	// What the stack's DefaultLocation custom resource does on AWS when it
+	// is created: the same code, logging the same line.
+	if err := seedfn.Seed(ctx, settings); err != nil {
+		return nil, fmt.Errorf("seed the default location: %w", err)
+	}
 	deps, err := lambdafn.Build(ctx, settings)
 	if err != nil {
 		return nil, err

@@ -1,8 +1,9 @@
 // Package memstore implements the use cases' ports in memory, for their
 // unit tests: a Store that keeps the same invariants the DynamoDB store
-// enforces with conditions (versions, SKU markers, stock before-values,
-// idempotency records, all-or-nothing changes), an object store, a signer
-// and a thumbnailer. It is dev-only: no Lambda links it.
+// enforces with conditions (item versions, SKU and location code markers,
+// stock levels as read, location guards, unique ledger and activity ids,
+// idempotency records), each change all or nothing, an object store, a
+// signer and a thumbnailer. It is dev-only: no Lambda links it.
 package memstore
 
 import (
@@ -20,53 +21,175 @@ import (
 	"github.com/depot-inventory/depot/internal/inventory"
 )
 
+// SeedTime is when New's default location was created.
+var SeedTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // Store is an in-memory usecase.Store.
 type Store struct {
-	mu       sync.Mutex
-	items    map[string]inventory.Item
-	skus     map[string]string // live SKU -> item id
-	stock    map[[2]string]int64
-	ledger   map[string][]inventory.LedgerEntry
-	activity map[string][]inventory.Activity
-	idem     map[string]inventory.IdempotencyRecord
-	// BeforeSave, when set, runs before each SaveItem is applied; an error
-	// it returns is SaveItem's (to simulate a concurrent writer, a
-	// throttled call or a dropped connection).
-	BeforeSave func(c inventory.ItemChange) error
-	saves      int
+	mu        sync.Mutex
+	items     map[string]inventory.Item
+	skus      map[string]string // live SKU -> item id
+	levels    map[inventory.LevelKey]inventory.Level
+	ledger    map[string]map[string]inventory.LedgerEntry // item id -> line id -> line
+	activity  map[string]map[string]inventory.Activity    // item id -> record id -> record
+	locations map[string]inventory.Location
+	codes     map[string]string // live location code -> location id
+	idem      map[string]inventory.IdempotencyRecord
+	// BeforeSave, BeforeSaveStock and BeforeSaveLocation, when set, run
+	// before each SaveItem, SaveStock or SaveLocation is applied (without
+	// the store's lock held, so they may call the store, or a service on
+	// it, to play a concurrent writer); an error one returns is the save's
+	// (to simulate a lost race, a throttled call or a dropped connection).
+	BeforeSave         func(c inventory.ItemChange) error
+	BeforeSaveStock    func(c inventory.StockChange) error
+	BeforeSaveLocation func(c inventory.LocationChange) error
+	saves              int
 }
 
-// New returns an empty store.
+// New returns a store as a fresh deployment has it: no items, and the
+// default location (created at SeedTime).
 func New() *Store {
-	return &Store{items: map[string]inventory.Item{}, skus: map[string]string{}, stock: map[[2]string]int64{},
-		ledger: map[string][]inventory.LedgerEntry{}, activity: map[string][]inventory.Activity{},
-		idem: map[string]inventory.IdempotencyRecord{}}
+	s := NewUnseeded()
+	def := inventory.DefaultLocationRecord(SeedTime)
+	s.locations[def.ID] = def
+	s.codes[def.Code] = def.ID
+	return s
 }
 
-// Saves is the number of changes committed.
+// NewUnseeded returns an empty store, without even the default location.
+func NewUnseeded() *Store {
+	return &Store{items: map[string]inventory.Item{}, skus: map[string]string{},
+		levels: map[inventory.LevelKey]inventory.Level{}, ledger: map[string]map[string]inventory.LedgerEntry{},
+		activity: map[string]map[string]inventory.Activity{}, locations: map[string]inventory.Location{},
+		codes: map[string]string{}, idem: map[string]inventory.IdempotencyRecord{}}
+}
+
+// Saves is the number of changes committed (of items, stock and
+// locations).
 func (s *Store) Saves() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.saves
 }
 
-// GetItem returns a copy of the stored item.
-func (s *Store) GetItem(_ context.Context, id string) (inventory.Item, error) {
+// Stock returns the stock level of an item at a location, and whether it
+// exists.
+func (s *Store) Stock(itemID, location string) (inventory.Level, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	it, ok := s.items[id]
-	if !ok {
-		return inventory.Item{}, inventory.Errorf(inventory.KindNotFound, inventory.CodeItemNotFound, "no item with id %s", id)
-	}
-	return clone(it), nil
+	l, ok := s.levels[inventory.LevelKey{ItemID: itemID, LocationID: location}]
+	return l, ok
 }
 
-// Stock returns the stock of an item at a location, and whether a row exists.
-func (s *Store) Stock(itemID, location string) (int64, bool) {
+// Ledger returns every ledger line of an item, oldest first.
+func (s *Store) Ledger(itemID string) []inventory.LedgerEntry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	q, ok := s.stock[[2]string{itemID, location}]
-	return q, ok
+	out := slices.Collect(maps.Values(s.ledger[itemID]))
+	slices.SortFunc(out, func(a, b inventory.LedgerEntry) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// SetCommitted sets how much of an item's stock at a location is
+// committed, as shipments will (no use case commits stock yet): the level
+// and the item's total change, the item gets a new version, and the level
+// keeps its last ledger line (no line records a commitment). The level
+// must exist and hold at least n on hand.
+func (s *Store) SetCommitted(itemID, locationID string, n int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := inventory.LevelKey{ItemID: itemID, LocationID: locationID}
+	l, ok := s.levels[k]
+	it, itemOK := s.items[itemID]
+	switch {
+	case !ok || !itemOK:
+		return fmt.Errorf("no level of %s at %s", itemID, locationID)
+	case n < 0 || n > l.OnHand:
+		return fmt.Errorf("%d committed of %d on hand", n, l.OnHand)
+	}
+	it.Committed += n - l.Committed
+	it.Version++
+	l.Committed = n
+	s.levels[k], s.items[itemID] = l, it
+	return nil
+}
+
+// ---- Transactions
+
+// txn is one change being checked: like a DynamoDB transaction, every
+// condition is evaluated on the state before it, and it commits whole or
+// not at all. Each action has a role, as the DynamoDB store's, so that a
+// failed condition is reported as it reports it.
+type txn struct {
+	what    string
+	records map[string]bool
+	dup     string
+	actions int
+	failed  map[string]bool
+	apply   []func()
+}
+
+func newTxn(what string) *txn {
+	return &txn{what: what, records: map[string]bool{}, failed: map[string]bool{}}
+}
+
+// add adds an action on record; ok is whether its condition holds on the
+// state as it is; apply (nil for a condition check) makes its write.
+func (t *txn) add(role, record string, ok bool, apply func()) {
+	t.actions++
+	if t.records[record] && t.dup == "" {
+		t.dup = record
+	}
+	t.records[record] = true
+	if !ok {
+		t.failed[role] = true
+	}
+	if apply != nil {
+		t.apply = append(t.apply, apply)
+	}
+}
+
+// commit applies the change if every condition holds. Otherwise: the
+// idempotency record's failure is inventory.ErrIdempotencyRace, conflict
+// may name a domain error for others, and anything else is
+// inventory.ErrStale. A transaction DynamoDB refuses outright (two actions
+// on one record, too many actions) is an error of neither kind.
+func (t *txn) commit(s *Store, conflict func(failed map[string]bool) error) error {
+	switch {
+	case t.dup != "":
+		return fmt.Errorf("%s: ValidationException: two actions on record %s in one transaction", t.what, t.dup)
+	case t.actions > inventory.MaxTransactionActions:
+		return fmt.Errorf("%s: ValidationException: %d actions in one transaction, at most %d", t.what, t.actions, inventory.MaxTransactionActions)
+	}
+	if len(t.failed) > 0 {
+		if t.failed["idem"] {
+			return inventory.ErrIdempotencyRace
+		}
+		if conflict != nil {
+			if err := conflict(t.failed); err != nil {
+				return err
+			}
+		}
+		roles := slices.Sorted(maps.Keys(t.failed))
+		return fmt.Errorf("%s: %w (failed conditions: %s)", t.what, inventory.ErrStale, strings.Join(roles, ", "))
+	}
+	for _, f := range t.apply {
+		f()
+	}
+	s.saves++
+	return nil
+}
+
+// putIdempotency adds the record, on the condition that its scope has no
+// record or only an expired one.
+func (s *Store) putIdempotency(t *txn, r *inventory.IdempotencyRecord) {
+	if r == nil {
+		return
+	}
+	rec := *r
+	rec.Result = bytes.Clone(r.Result)
+	prev, ok := s.idem[r.Scope]
+	t.add("idem", "idem#"+r.Scope, !ok || prev.ExpiresAt.Unix() < r.CreatedAt.Unix(), func() { s.idem[rec.Scope] = rec })
 }
 
 // SaveItem applies a change atomically, with the conditions of the
@@ -79,60 +202,257 @@ func (s *Store) SaveItem(_ context.Context, c inventory.ItemChange) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r := c.Idempotency; r != nil {
-		if prev, ok := s.idem[r.Scope]; ok && prev.ExpiresAt.Unix() >= r.CreatedAt.Unix() {
-			return inventory.ErrIdempotencyRace
+	id := c.Next.ID
+	t := newTxn("save item " + id)
+	s.putIdempotency(t, c.Idempotency)
+	cur, exists := s.items[id]
+	next := clone(c.Next)
+	put := func() { s.items[id] = next }
+	if c.Old == nil {
+		t.add("item", "item#"+id, !exists, put)
+	} else {
+		t.add("item", "item#"+id, exists && cur.Version == c.Old.Version, put)
+	}
+	s.skuChanges(t, c.Old, c.Next)
+	tagChanges(t, c.Old, c.Next)
+	s.writeLevels(t, c.Levels, c.Ledger)
+	for _, a := range c.Activity {
+		a.Changes = slices.Clone(a.Changes)
+		_, dup := s.activity[a.ItemID][a.ID]
+		t.add("activity", "activity#"+a.ItemID+"#"+a.ID, !dup, func() { put2(s.activity, a.ItemID, a.ID, a) })
+	}
+	return t.commit(s, func(failed map[string]bool) error {
+		if failed["sku"] {
+			return inventory.Errorf(inventory.KindConflict, inventory.CodeSKUConflict, "a live item already has sku %q", c.Next.SKU)
+		}
+		return nil
+	})
+}
+
+func put2[V any](m map[string]map[string]V, k1, k2 string, v V) {
+	if m[k1] == nil {
+		m[k1] = map[string]V{}
+	}
+	m[k1][k2] = v
+}
+
+// skuChanges releases the SKU marker a live item leaves (on the condition
+// that it is the item's) and takes the one it gets (on the condition that
+// no live item has it).
+func (s *Store) skuChanges(t *txn, old *inventory.Item, next inventory.Item) {
+	oldLive := old != nil && old.Deleted == nil
+	nextLive := next.Deleted == nil
+	if oldLive && (!nextLive || old.SKU != next.SKU) {
+		sku := old.SKU
+		t.add("skuRelease", "sku#"+sku, s.skus[sku] == next.ID, func() { delete(s.skus, sku) })
+	}
+	if nextLive && (!oldLive || old.SKU != next.SKU) {
+		_, taken := s.skus[next.SKU]
+		t.add("sku", "sku#"+next.SKU, !taken, func() { s.skus[next.SKU] = next.ID })
+	}
+}
+
+// tagChanges counts the tag rows the DynamoDB store writes (nothing here
+// lists items by tag, so none are kept).
+func tagChanges(t *txn, old *inventory.Item, next inventory.Item) {
+	var before, after []string
+	if old != nil && old.Deleted == nil {
+		before = old.Tags
+	}
+	if next.Deleted == nil {
+		after = next.Tags
+	}
+	for _, tag := range before {
+		if !slices.Contains(after, tag) {
+			t.add("tag", "tag#"+tag+"#"+next.ID, true, nil)
 		}
 	}
+	for _, tag := range after {
+		if !slices.Contains(before, tag) {
+			t.add("tag", "tag#"+tag+"#"+next.ID, true, nil)
+		}
+	}
+}
+
+// legacyLevel is the LastLedgerID the DynamoDB store reads a level written
+// before levels had one with.
+const legacyLevel = "legacy"
+
+// writeLevels adds the levels, their ledger lines and the guards of their
+// locations, as the DynamoDB store's writeLevels does: a level is written
+// on the condition that it is still the one read (its last ledger line),
+// or does not exist yet; a location other than the default counts its
+// non-empty levels, and a level that becomes non-empty, or was and stays
+// empty, needs the location live.
+func (s *Store) writeLevels(t *txn, levels []inventory.LevelChange, ledger []inventory.LedgerEntry) {
+	type guard struct {
+		delta int64
+		live  bool
+	}
+	guards := map[string]*guard{}
+	var order []string
+	for _, l := range levels {
+		k := inventory.LevelKey{ItemID: l.Next.ItemID, LocationID: l.Next.LocationID}
+		cur, exists := s.levels[k]
+		ok := !exists
+		if l.Old != nil {
+			ok = exists && cur.LastLedgerID == l.Old.LastLedgerID
+			if l.Old.LastLedgerID == legacyLevel {
+				// A level from before levels had a last line: on its quantity.
+				ok = ok && cur.OnHand == l.Old.OnHand
+			}
+		}
+		next := l.Next
+		t.add("level", "level#"+k.ItemID+"#"+k.LocationID, ok, func() { s.levels[k] = next })
+		loc := k.LocationID
+		if loc == inventory.DefaultLocation {
+			continue
+		}
+		wasStocked := l.Old != nil && !l.Old.Empty()
+		isStocked := !l.Next.Empty()
+		if wasStocked && isStocked {
+			continue
+		}
+		g := guards[loc]
+		if g == nil {
+			g = &guard{}
+			guards[loc] = g
+			order = append(order, loc)
+		}
+		g.live = g.live || !wasStocked
+		switch {
+		case isStocked && !wasStocked:
+			g.delta++
+		case wasStocked && !isStocked:
+			g.delta--
+		}
+	}
+	for _, e := range ledger {
+		_, dup := s.ledger[e.ItemID][e.ID]
+		t.add("ledger", "ledger#"+e.ItemID+"#"+e.ID, !dup, func() { put2(s.ledger, e.ItemID, e.ID, e) })
+	}
+	for _, loc := range order {
+		g := guards[loc]
+		cur, exists := s.locations[loc]
+		live := exists && cur.Deleted == nil
+		add := func() {
+			l := s.locations[loc]
+			l.StockedLevels += g.delta
+			s.locations[loc] = l
+		}
+		switch {
+		case g.delta != 0 && g.live:
+			t.add("location", "location#"+loc, live, add)
+		case g.delta != 0:
+			t.add("location", "location#"+loc, exists, add)
+		case g.live:
+			t.add("location", "location#"+loc, live, nil)
+		}
+	}
+}
+
+// SaveStock applies a change of stock atomically: the items on their
+// versions, the levels as read with their ledger lines and location
+// guards, and the idempotency record.
+func (s *Store) SaveStock(_ context.Context, c inventory.StockChange) error {
+	if s.BeforeSaveStock != nil {
+		if err := s.BeforeSaveStock(c); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := newTxn("save stock change")
+	s.putIdempotency(t, c.Idempotency)
+	for _, r := range c.Items {
+		cur, exists := s.items[r.Next.ID]
+		next := clone(r.Next)
+		t.add("item", "item#"+next.ID, exists && cur.Version == r.Old.Version, func() { s.items[next.ID] = next })
+	}
+	s.writeLevels(t, c.Levels, c.Ledger)
+	return t.commit(s, nil)
+}
+
+// SaveLocation applies a change of a location with its code marker: the
+// record on the condition that its version and count of stocked levels are
+// still as read (or that it does not exist), the code released (if it is
+// the location's) and taken (if no live location has it).
+func (s *Store) SaveLocation(_ context.Context, c inventory.LocationChange) error {
+	if s.BeforeSaveLocation != nil {
+		if err := s.BeforeSaveLocation(c); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	id := c.Next.ID
-	cur, exists := s.items[id]
-	switch {
-	case c.Old == nil && exists, c.Old != nil && (!exists || cur.Version != c.Old.Version):
-		return fmt.Errorf("save item %s: %w", id, inventory.ErrStale)
+	t := newTxn("save location " + id)
+	s.putIdempotency(t, c.Idempotency)
+	cur, exists := s.locations[id]
+	next := cloneLocation(c.Next)
+	put := func() { s.locations[id] = next }
+	if c.Old == nil {
+		t.add("locationRecord", "location#"+id, !exists, put)
+	} else {
+		t.add("locationRecord", "location#"+id, exists && cur.Version == c.Old.Version && cur.StockedLevels == c.Old.StockedLevels, put)
 	}
 	oldLive := c.Old != nil && c.Old.Deleted == nil
 	nextLive := c.Next.Deleted == nil
-	release := oldLive && (!nextLive || c.Old.SKU != c.Next.SKU)
-	acquire := nextLive && (!oldLive || c.Old.SKU != c.Next.SKU)
-	if release && s.skus[c.Old.SKU] != id {
-		return fmt.Errorf("save item %s: marker of %s: %w", id, c.Old.SKU, inventory.ErrStale)
+	if oldLive && (!nextLive || c.Old.Code != c.Next.Code) {
+		code := c.Old.Code
+		t.add("codeRelease", "code#"+code, s.codes[code] == id, func() { delete(s.codes, code) })
 	}
-	if acquire {
-		if _, taken := s.skus[c.Next.SKU]; taken {
-			return inventory.Errorf(inventory.KindConflict, inventory.CodeSKUConflict, "a live item already has sku %q", c.Next.SKU)
+	if nextLive && (!oldLive || c.Old.Code != c.Next.Code) {
+		_, taken := s.codes[c.Next.Code]
+		t.add("code", "code#"+c.Next.Code, !taken, func() { s.codes[next.Code] = id })
+	}
+	return t.commit(s, func(failed map[string]bool) error {
+		if failed["code"] {
+			return inventory.Errorf(inventory.KindConflict, inventory.CodeLocationCodeConflict,
+				"a live location already has code %q", c.Next.Code)
+		}
+		return nil
+	})
+}
+
+// ---- Reads
+
+// GetItem returns a copy of the stored item.
+func (s *Store) GetItem(_ context.Context, id string) (inventory.Item, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	it, ok := s.items[id]
+	if !ok {
+		return inventory.Item{}, inventory.Errorf(inventory.KindNotFound, inventory.CodeItemNotFound, "no item with id %s", id)
+	}
+	return clone(it), nil
+}
+
+// GetItems returns the items of the ids that exist.
+func (s *Store) GetItems(_ context.Context, ids []string) (map[string]inventory.Item, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]inventory.Item, len(ids))
+	for _, id := range ids {
+		if it, ok := s.items[id]; ok {
+			out[id] = clone(it)
 		}
 	}
-	for _, e := range c.Ledger {
-		q, ok := s.stock[[2]string{id, e.LocationID}]
-		if (c.Old == nil && ok) || (c.Old != nil && q != e.QuantityAfter-e.Delta) {
-			return fmt.Errorf("save item %s: stock at %s: %w", id, e.LocationID, inventory.ErrStale)
-		}
-	}
-	// Every condition holds: apply it all.
-	if release {
-		delete(s.skus, c.Old.SKU)
-	}
-	if acquire {
-		s.skus[c.Next.SKU] = id
-	}
-	s.items[id] = clone(c.Next)
-	for _, e := range c.Ledger {
-		s.stock[[2]string{id, e.LocationID}] = e.QuantityAfter
-		s.ledger[id] = append(s.ledger[id], e)
-	}
-	s.activity[id] = append(s.activity[id], c.Activity...)
-	if r := c.Idempotency; r != nil {
-		s.idem[r.Scope] = *r
-	}
-	s.saves++
-	return nil
+	return out, nil
 }
 
 // ListItems lists live items in SKU order.
 func (s *Store) ListItems(_ context.Context, r inventory.Range) ([]inventory.Item, inventory.Position, error) {
-	return s.listItems(r, func(it inventory.Item) bool { return it.Deleted == nil },
-		func(it inventory.Item) inventory.Position { return inventory.Position{it.SKU, it.ID} }, 1)
+	return s.listItems(r, func(it inventory.Item) bool { return it.Deleted == nil }, skuPosition, 1)
 }
+
+// ListLowStock lists live items whose available stock is below their
+// reorder point, in SKU order.
+func (s *Store) ListLowStock(_ context.Context, r inventory.Range) ([]inventory.Item, inventory.Position, error) {
+	return s.listItems(r, inventory.Item.IsLowStock, skuPosition, 1)
+}
+
+func skuPosition(it inventory.Item) inventory.Position { return inventory.Position{it.SKU, it.ID} }
 
 // ListDeletedItems lists deleted items, newest deletion first.
 func (s *Store) ListDeletedItems(_ context.Context, r inventory.Range) ([]inventory.Item, inventory.Position, error) {
@@ -154,20 +474,67 @@ func (s *Store) listItems(r inventory.Range, keep func(inventory.Item) bool, pos
 	return page(all, r, pos, dir)
 }
 
-// ListLedger lists an item's ledger lines, newest first.
+// ListLedger lists an item's ledger lines, newest first, from any ULID
+// position.
 func (s *Store) ListLedger(_ context.Context, itemID string, r inventory.Range) ([]inventory.LedgerEntry, inventory.Position, error) {
 	s.mu.Lock()
-	entries := slices.Clone(s.ledger[itemID])
+	lines := slices.Collect(maps.Values(s.ledger[itemID]))
 	s.mu.Unlock()
-	return page(entries, r, func(e inventory.LedgerEntry) inventory.Position { return inventory.Position{e.ID} }, -1)
+	return itemLog(lines, r, func(e inventory.LedgerEntry) string { return e.ID }, func(inventory.LedgerEntry) bool { return true })
 }
 
-// ListActivity lists an item's activity, newest first.
+// ListActivity lists an item's activity records, newest first, from any
+// ULID position; records of type stock_changed (written before stock
+// changes were their ledger lines) are skipped, after the page is read, as
+// the DynamoDB store skips them.
 func (s *Store) ListActivity(_ context.Context, itemID string, r inventory.Range) ([]inventory.Activity, inventory.Position, error) {
 	s.mu.Lock()
-	entries := slices.Clone(s.activity[itemID])
+	acts := slices.Collect(maps.Values(s.activity[itemID]))
 	s.mu.Unlock()
-	return page(entries, r, func(a inventory.Activity) inventory.Position { return inventory.Position{a.ID} }, -1)
+	for i := range acts {
+		acts[i].Changes = slices.Clone(acts[i].Changes)
+	}
+	return itemLog(acts, r, func(a inventory.Activity) string { return a.ID }, func(a inventory.Activity) bool {
+		return a.Type != inventory.ActivityStockChanged
+	})
+}
+
+// itemLog is the DynamoDB store's queryItemLog: newest first, reading the
+// position inclusive with one more record (dropped if it is at the
+// position), so that any ULID position works; the page is read, then
+// filtered by keep, and the next position is that of the last record read
+// whenever the read hit its limit.
+func itemLog[T any](all []T, r inventory.Range, id func(T) string, keep func(T) bool) ([]T, inventory.Position, error) {
+	slices.SortFunc(all, func(a, b T) int { return cmp.Compare(id(b), id(a)) })
+	limit := r.Limit
+	after := ""
+	if r.After != nil {
+		after = r.After[0]
+		i := 0
+		for i < len(all) && id(all[i]) > after {
+			i++
+		}
+		all = all[i:]
+		limit++
+	}
+	more := len(all) >= limit // DynamoDB returns a LastEvaluatedKey when a read hits its limit
+	records := all[:min(limit, len(all))]
+	if len(records) > 0 && after != "" && id(records[0]) == after {
+		records = records[1:]
+	}
+	if len(records) > r.Limit {
+		records, more = records[:r.Limit], true
+	}
+	out := make([]T, 0, len(records))
+	for _, v := range records {
+		if keep(v) {
+			out = append(out, v)
+		}
+	}
+	if !more || len(records) == 0 {
+		return out, nil, nil
+	}
+	return out, inventory.Position{id(records[len(records)-1])}, nil
 }
 
 // page sorts by position (dir 1: ascending, -1: descending) and returns at
@@ -199,7 +566,141 @@ func (s *Store) GetIdempotency(_ context.Context, scope string, now time.Time) (
 	if !ok || r.ExpiresAt.Unix() < now.Unix() {
 		return nil, nil
 	}
+	r.Result = bytes.Clone(r.Result)
 	return &r, nil
+}
+
+// GetLocation returns a location, live or deleted.
+func (s *Store) GetLocation(_ context.Context, id string) (inventory.Location, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.locations[id]
+	if !ok {
+		return inventory.Location{}, inventory.Errorf(inventory.KindNotFound, inventory.CodeLocationNotFound, "no location with id %s", id)
+	}
+	return cloneLocation(l), nil
+}
+
+// ListLocations lists live locations in code order; position (code, id).
+func (s *Store) ListLocations(_ context.Context, r inventory.Range) ([]inventory.Location, inventory.Position, error) {
+	return s.listLocations(r, func(l inventory.Location) bool { return l.Deleted == nil },
+		func(l inventory.Location) inventory.Position { return inventory.Position{l.Code, l.ID} }, 1)
+}
+
+// ListDeletedLocations lists deleted locations, newest deletion first;
+// position (deleted at, id).
+func (s *Store) ListDeletedLocations(_ context.Context, r inventory.Range) ([]inventory.Location, inventory.Position, error) {
+	return s.listLocations(r, func(l inventory.Location) bool { return l.Deleted != nil },
+		func(l inventory.Location) inventory.Position {
+			return inventory.Position{l.Deleted.At.UTC().Format(inventory.TimeLayout), l.ID}
+		}, -1)
+}
+
+func (s *Store) listLocations(r inventory.Range, keep func(inventory.Location) bool, pos func(inventory.Location) inventory.Position, dir int) ([]inventory.Location, inventory.Position, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var all []inventory.Location
+	for _, l := range s.locations {
+		if keep(l) {
+			all = append(all, cloneLocation(l))
+		}
+	}
+	return page(all, r, pos, dir)
+}
+
+// ReadStock reads the records of keys that exist.
+func (s *Store) ReadStock(_ context.Context, keys inventory.StockKeys) (inventory.StockState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := inventory.StockState{Items: map[string]inventory.Item{}, Levels: map[inventory.LevelKey]inventory.Level{},
+		Locations: map[string]inventory.Location{}}
+	for _, id := range keys.Items {
+		if it, ok := s.items[id]; ok {
+			st.Items[id] = clone(it)
+		}
+	}
+	for _, k := range keys.Levels {
+		if l, ok := s.levels[k]; ok {
+			st.Levels[k] = l
+		}
+	}
+	for _, id := range keys.Locations {
+		if l, ok := s.locations[id]; ok {
+			st.Locations[id] = cloneLocation(l)
+		}
+	}
+	return st, nil
+}
+
+// ListLevels returns every level of an item, in location id order.
+func (s *Store) ListLevels(_ context.Context, itemID string) ([]inventory.Level, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []inventory.Level
+	for k, l := range s.levels {
+		if k.ItemID == itemID {
+			out = append(out, l)
+		}
+	}
+	slices.SortFunc(out, func(a, b inventory.Level) int { return cmp.Compare(a.LocationID, b.LocationID) })
+	return out, nil
+}
+
+// ListLocationLevels lists the levels at a location, in item id order;
+// position (item id).
+func (s *Store) ListLocationLevels(_ context.Context, locationID string, r inventory.Range) ([]inventory.Level, inventory.Position, error) {
+	s.mu.Lock()
+	var all []inventory.Level
+	for k, l := range s.levels {
+		if k.LocationID == locationID {
+			all = append(all, l)
+		}
+	}
+	s.mu.Unlock()
+	return page(all, r, func(l inventory.Level) inventory.Position { return inventory.Position{l.ItemID} }, 1)
+}
+
+// lines returns the ledger lines that keep selects.
+func (s *Store) lines(keep func(inventory.LedgerEntry) bool) []inventory.LedgerEntry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []inventory.LedgerEntry
+	for _, byID := range s.ledger {
+		for _, e := range byID {
+			if keep(e) {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+// ListLevelLedger lists one level's ledger lines, newest first; position
+// (line id).
+func (s *Store) ListLevelLedger(_ context.Context, itemID, locationID string, r inventory.Range) ([]inventory.LedgerEntry, inventory.Position, error) {
+	all := s.lines(func(e inventory.LedgerEntry) bool { return e.ItemID == itemID && e.LocationID == locationID })
+	return page(all, r, func(e inventory.LedgerEntry) inventory.Position { return inventory.Position{e.ID} }, -1)
+}
+
+// ListLocationLedger lists every item's ledger lines at a location, newest
+// first; position (line id, item id).
+func (s *Store) ListLocationLedger(_ context.Context, locationID string, r inventory.Range) ([]inventory.LedgerEntry, inventory.Position, error) {
+	all := s.lines(func(e inventory.LedgerEntry) bool { return e.LocationID == locationID })
+	return page(all, r, func(e inventory.LedgerEntry) inventory.Position { return inventory.Position{e.ID, e.ItemID} }, -1)
+}
+
+// LastLedgerEntry returns the newest line of a level whose id is at most
+// bound, or nil.
+func (s *Store) LastLedgerEntry(_ context.Context, itemID, locationID, bound string) (*inventory.LedgerEntry, error) {
+	var last *inventory.LedgerEntry
+	for _, e := range s.lines(func(e inventory.LedgerEntry) bool {
+		return e.ItemID == itemID && e.LocationID == locationID && e.ID <= bound
+	}) {
+		if last == nil || e.ID > last.ID {
+			last = &e
+		}
+	}
+	return last, nil
 }
 
 func clone(it inventory.Item) inventory.Item {
@@ -219,6 +720,14 @@ func clone(it inventory.Item) inventory.Item {
 		it.Image = &im
 	}
 	return it
+}
+
+func cloneLocation(l inventory.Location) inventory.Location {
+	if l.Deleted != nil {
+		d := *l.Deleted
+		l.Deleted = &d
+	}
+	return l
 }
 
 // Objects is an in-memory object store.

@@ -18,6 +18,7 @@ import (
 	"github.com/depot-inventory/depot/internal/dev/gen"
 	"github.com/depot-inventory/depot/internal/dev/samtemplate"
 	"github.com/depot-inventory/depot/internal/httpapi"
+	"github.com/depot-inventory/depot/internal/lambdafn/seedfn"
 	"github.com/depot-inventory/depot/internal/lambdafn/thumbfn"
 )
 
@@ -284,8 +285,8 @@ func TestEventsMatchRoutes(t *testing.T) {
 		})
 	}
 
-	// Other event files may only belong to functions without routes, such
-	// as S3-triggered ones.
+	// Other event files may only belong to functions without routes: those
+	// S3 or a custom resource invokes.
 	files, err := filepath.Glob(filepath.Join(repoRoot, "events", "*.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -299,9 +300,12 @@ func TestEventsMatchRoutes(t *testing.T) {
 			known[functionDir(id)] = true
 		}
 	}
+	for id := range customResourceFunctions(t) {
+		known[functionDir(id)] = true
+	}
 	for _, f := range files {
 		if name := strings.TrimSuffix(filepath.Base(f), ".json"); !known[name] {
-			t.Errorf("events/%s.json matches no route and no S3-triggered function", name)
+			t.Errorf("events/%s.json matches no route, no S3-triggered function and no custom resource's function", name)
 		}
 	}
 }
@@ -340,9 +344,10 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 }
 
 // declaredGrants are the grants each function of the template declares:
-// the route table's for the API functions, thumbfn's for MakeThumbnails.
+// the route table's for the API functions, thumbfn's for MakeThumbnails,
+// seedfn's for SeedDefaultLocation.
 func declaredGrants() map[string]access.Grants {
-	out := map[string]access.Grants{thumbfn.Function: thumbfn.Grants}
+	out := map[string]access.Grants{thumbfn.Function: thumbfn.Grants, seedfn.Function: seedfn.Grants}
 	for _, r := range httpapi.Routes {
 		out[r.Function] = r.Grants
 	}
@@ -352,7 +357,7 @@ func declaredGrants() map[string]access.Grants {
 // TestPoliciesAreTheDeclaredGrants: every function's policy in
 // template.yaml allows exactly the actions on exactly the resources its
 // grants declare (gen.PolicyOf writes them for the API functions;
-// MakeThumbnails' is written by hand) — no wildcard, no other resource, no
+// MakeThumbnails' and SeedDefaultLocation's are written by hand) — no wildcard, no other resource, no
 // named policy. The integration suite checks that what each function does
 // is what it declares.
 func TestPoliciesAreTheDeclaredGrants(t *testing.T) {

@@ -192,8 +192,10 @@ func TestImagesBucket(t *testing.T) {
 
 // TestEventsForEveryFunction checks that every function of the template has
 // a sample event, events/<dir>.json, for `sam local invoke -e`; the route
-// events are checked by TestEventsMatchRoutes, S3 events here.
+// events are checked by TestEventsMatchRoutes, S3 and custom resource
+// events here.
 func TestEventsForEveryFunction(t *testing.T) {
+	resources := customResourceFunctions(t)
 	for id, fn := range repoTemplate(t).Functions {
 		path := filepath.Join(repoRoot, "events", functionDir(id)+".json")
 		data, err := os.ReadFile(path)
@@ -202,8 +204,12 @@ func TestEventsForEveryFunction(t *testing.T) {
 			continue
 		}
 		if len(fn.S3Events) == 0 {
+			if c, ok := resources[id]; ok {
+				checkCustomResourceEvent(t, id, c, data)
+				continue
+			}
 			if _, ok := httpapi.RouteFor(id); !ok {
-				t.Errorf("%s: neither a route nor an S3 event; which events should events/%s.json hold?", id, functionDir(id))
+				t.Errorf("%s: neither a route, an S3 event nor a custom resource; which events should events/%s.json hold?", id, functionDir(id))
 			}
 			continue
 		}

@@ -1,0 +1,81 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/depot-inventory/depot/internal/inventory"
+)
+
+// GetLocation reads a location, live or deleted, strongly consistently.
+func (s *Store) GetLocation(ctx context.Context, id string) (inventory.Location, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: locationKey(id), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return inventory.Location{}, classify(fmt.Errorf("get location %s: %w", id, err))
+	}
+	if out.Item == nil {
+		return inventory.Location{}, inventory.Errorf(inventory.KindNotFound, inventory.CodeLocationNotFound, "no location with id %s", id)
+	}
+	return decodeLocation(out.Item)
+}
+
+// SaveLocation writes a location with its code marker, in one transaction
+// with the idempotency record.
+//
+// The location's record is written on the condition that it is still the
+// one read: its version, and its count of stocked levels, which stock
+// changes keep with ADD and without a new version (so a delete, which needs
+// it to be 0, can never commit over a level that just became stocked).
+func (s *Store) SaveLocation(ctx context.Context, c inventory.LocationChange) error {
+	tx := &txn{table: s.table}
+	putIdempotency(tx, c.Idempotency)
+	if c.Old == nil {
+		tx.put("locationRecord", encodeLocation(c.Next), "attribute_not_exists(PK)", nil)
+	} else {
+		tx.put("locationRecord", encodeLocation(c.Next), "version = :v AND stockedLevels = :n",
+			attrMap{":v": num(c.Old.Version), ":n": num(c.Old.StockedLevels)})
+	}
+	oldLive := c.Old != nil && c.Old.Deleted == nil
+	nextLive := c.Next.Deleted == nil
+	if oldLive && (!nextLive || c.Old.Code != c.Next.Code) {
+		tx.delete("codeRelease", locCodeKey(c.Old.Code), "locationId = :id", attrMap{":id": str(c.Next.ID)})
+	}
+	if nextLive && (!oldLive || c.Old.Code != c.Next.Code) {
+		m := locCodeKey(c.Next.Code)
+		m["type"], m["locationId"] = str("locationCode"), str(c.Next.ID)
+		tx.put("code", m, "attribute_not_exists(PK)", nil)
+	}
+	return s.commit(ctx, tx, "save location "+c.Next.ID, func(failed map[string]bool) error {
+		if failed["code"] {
+			return inventory.Errorf(inventory.KindConflict, inventory.CodeLocationCodeConflict,
+				"a live location already has code %q", c.Next.Code)
+		}
+		return nil
+	})
+}
+
+// ListLocations lists live locations in code order.
+func (s *Store) ListLocations(ctx context.Context, r inventory.Range) ([]inventory.Location, inventory.Position, error) {
+	return query(ctx, s, &dynamodb.QueryInput{
+		IndexName:                 aws.String(gsi1),
+		KeyConditionExpression:    aws.String("GSI1PK = :p"),
+		ExpressionAttributeValues: attrMap{":p": str(liveLocations)},
+		ExclusiveStartKey:         locationsStart(r.After),
+	}, r.Limit, decodeLocation, locationsPosition)
+}
+
+// ListDeletedLocations lists deleted locations, newest deletion first.
+func (s *Store) ListDeletedLocations(ctx context.Context, r inventory.Range) ([]inventory.Location, inventory.Position, error) {
+	return query(ctx, s, &dynamodb.QueryInput{
+		IndexName:                 aws.String(gsi1),
+		KeyConditionExpression:    aws.String("GSI1PK = :p"),
+		ExpressionAttributeValues: attrMap{":p": str(deadLocations)},
+		ScanIndexForward:          aws.Bool(false),
+		ExclusiveStartKey:         deletedLocationsStart(r.After),
+	}, r.Limit, decodeLocation, deletedPosition)
+}
