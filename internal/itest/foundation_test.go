@@ -105,7 +105,7 @@ func TestActivityTrail(t *testing.T) {
 			t.Errorf("stock_changed %v does not match ledger line %v", s, h)
 		}
 	}
-	if created["actor"] != editorEmail || stock["delta"] != 3.0 || stock["quantityAfter"] != 8.0 {
+	if created["actor"] != editorEmail || stock["delta"] != 3.0 || stock["onHandAfter"] != 8.0 {
 		t.Errorf("created %v, stock %v", created, stock)
 	}
 	// The item itself says who changed it last.

@@ -82,7 +82,7 @@ func TestItemLifecycle(t *testing.T) {
 		t.Fatalf("history has %d entries, want 2: %v", len(hist), hist)
 	}
 	newest, oldest := hist[0].(map[string]any), hist[1].(map[string]any)
-	if newest["delta"] != 3.0 || newest["quantityAfter"] != 8.0 || newest["reason"] != "quantity_set" ||
+	if newest["delta"] != 3.0 || newest["onHandAfter"] != 8.0 || newest["reason"] != "quantity_set" ||
 		oldest["delta"] != 5.0 || oldest["reason"] != "item_created" || oldest["locationId"] != "default" {
 		t.Errorf("history = %v", hist)
 	}
