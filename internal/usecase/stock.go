@@ -9,11 +9,17 @@ import (
 	"github.com/depot-inventory/depot/internal/inventory"
 )
 
-// MaxStockAttempts bounds the read-compute-write attempts of a stock
-// change while concurrent changes of the same levels or items win the race.
-// Stock changes commute, so it is higher than MaxSaveAttempts: a busy level
-// serializes its writers, and each attempt waits a little longer.
-const MaxStockAttempts = 8
+// Bounds of the read-compute-write attempts of a stock change while
+// concurrent changes of the same levels or items win the race. Stock
+// changes commute, so they are retried far more than other changes: a busy
+// level serializes its writers (each attempt after a random wait of up to
+// 5 ms × 2^attempt, at most 400 ms), and only a writer that lost for StockRetryBudget, or
+// MaxStockAttempts times, answers version_conflict. The budget stays well
+// inside the functions' 10 s timeout.
+const (
+	MaxStockAttempts = 30
+	StockRetryBudget = 4 * time.Second
+)
 
 // ItemStock is an item's stock levels and their totals.
 type ItemStock struct {
@@ -173,6 +179,7 @@ func (s *Service) CreateTransfer(ctx context.Context, req Request, in inventory.
 func changeStock[T any](ctx context.Context, s *Service, keys inventory.StockKeys, idem *pending,
 	compute func(inventory.StockState) (inventory.StockChange, T, error)) (T, error) {
 	var zero T
+	start := time.Now()
 	for attempt := 1; ; attempt++ {
 		st, err := s.Store.ReadStock(ctx, keys)
 		if err != nil {
@@ -194,11 +201,11 @@ func changeStock[T any](ctx context.Context, s *Service, keys inventory.StockKey
 		if !errors.Is(err, inventory.ErrStale) {
 			return result, err
 		}
-		if attempt == MaxStockAttempts {
+		if attempt == MaxStockAttempts || time.Since(start) > StockRetryBudget {
 			return zero, inventory.Errorf(inventory.KindConflict, inventory.CodeVersionConflict,
-				"the stock kept changing concurrently; retry")
+				"the stock kept changing concurrently (%d attempts); retry", attempt)
 		}
-		if err := backoff(ctx, attempt); err != nil {
+		if err := wait(ctx, jitter(attempt, 400*time.Millisecond)); err != nil {
 			return zero, err
 		}
 	}
@@ -222,10 +229,20 @@ func stockActions(c inventory.StockChange) int {
 	return n
 }
 
-// backoff waits before attempt+1: a random time up to 5 ms × 2^attempt,
-// so that writers that collided do not collide again in step.
+// backoff waits before attempt+1 of a change: a random time up to
+// 5 ms × 2^attempt, so that writers that collided do not collide again in
+// step.
 func backoff(ctx context.Context, attempt int) error {
-	d := time.Duration(rand.Int64N(int64(5*time.Millisecond) << min(attempt, 6)))
+	return wait(ctx, jitter(attempt, 320*time.Millisecond))
+}
+
+// jitter is a random time up to min(5 ms × 2^attempt, limit).
+func jitter(attempt int, limit time.Duration) time.Duration {
+	return time.Duration(rand.Int64N(int64(min(5*time.Millisecond<<min(attempt, 10), limit)) + 1))
+}
+
+// wait sleeps for d, or until ctx is done.
+func wait(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
