@@ -42,7 +42,8 @@ help:
 	@echo '  make template-lint     cfn-lint and sam validate --lint on template.yaml'
 	@echo '  make sam-build    sam build, as a deploy would'
 	@echo 'Measure:'
-	@echo '  make bench        handler overhead vs DynamoDB time per operation, and function binary sizes'
+	@echo '  make bench        handler overhead vs DynamoDB time per operation, DynamoDB cost vs the floors of'
+	@echo '                    docs/data-model.md §7, one hot level vs 100 levels, and function binary sizes'
 	@echo '  make build        the stripped arm64 bootstraps, as deployed, into $(BIN)/<function>/'
 	@echo '  make sizes        their sizes'
 	@echo '  make bench-images thumbnails vs ImageMagick: time and peak memory (apt-get installs ImageMagick if missing)'
@@ -133,15 +134,24 @@ sizes: build
 # with the SDK (internal/itest/bench_test.go; goal: the function adds < 10 %),
 # on the embedded engines, then on moto (slow, and slower as its tables
 # grow, so fewer requests); before that, the function sizes (goal < 12 MB).
-BENCH_GO_TEST = $(GO) test -run '^$$' -bench '^BenchmarkOperations$$' -count 1
+# DynamoDB cost: per stock and location operation, its calls, RCU and WCU
+# vs the floors of docs/data-model.md §7 (internal/itest/bench_stock_test.go;
+# goal ≤ 1.2×). Contention: adjustments/s on one hot level vs 100 independent
+# ones; an iteration is 2 × 400 adjustments (2 × 48 on moto), so only a few.
+BENCH_GO_TEST = $(GO) test -run '^$$' -bench '^(BenchmarkOperations|BenchmarkStock)$$' -count 1
+BENCH_CONTENTION = $(GO) test -run '^$$' -bench '^BenchmarkStockContention$$' -count 1
 BENCHTIME ?= 200x
 BENCHTIME_MOTO ?= 30x
+BENCHTIME_CONTENTION ?= 5x
+BENCHTIME_CONTENTION_MOTO ?= 2x
 SIZE_GOAL_MB := 12
 bench: sizes $(VENV_STAMP)
 	@for fn in $(FUNCTIONS); do stat -c '%s %n' '$(BIN)'/$$fn/bootstrap; done | sort -n | tail -1 | \
 	  awk -v goal=$(SIZE_GOAL_MB) '{mb=$$1/1048576; printf "largest: %s %.2f MB (goal < %d MB: %s)\n\n", $$2, mb, goal, mb < goal ? "ok" : "OVER"}'
 	$(BENCH_GO_TEST) -benchtime $(BENCHTIME) ./internal/itest/
+	$(BENCH_CONTENTION) -benchtime $(BENCHTIME_CONTENTION) ./internal/itest/
 	VENV=$(VENV) tools/with-moto.sh $(BENCH_GO_TEST) -benchtime $(BENCHTIME_MOTO) ./internal/itest/
+	VENV=$(VENV) tools/with-moto.sh $(BENCH_CONTENTION) -benchtime $(BENCHTIME_CONTENTION_MOTO) ./internal/itest/
 
 clean:
 	rm -rf '$(BIN)' .aws-sam
