@@ -126,7 +126,7 @@ func (s *Service) changeLocation(ctx context.Context, id string, state itemState
 			return inventory.Location{}, inventory.Errorf(inventory.KindConflict, inventory.CodeVersionConflict,
 				"the location kept changing concurrently; retry")
 		}
-		if err := backoff(ctx, attempt); err != nil {
+		if err := s.backoff(ctx, attempt); err != nil {
 			return inventory.Location{}, err
 		}
 	}

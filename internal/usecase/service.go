@@ -133,6 +133,9 @@ type Service struct {
 	Now            func() time.Time
 	MaxUploadBytes int64 // 0: DefaultMaxUploadBytes
 	Logger         *slog.Logger
+	// Pause waits d between the attempts of a change that lost a race
+	// (nil: a timer; unit tests pass one that returns at once).
+	Pause func(ctx context.Context, d time.Duration) error
 }
 
 func (s *Service) now() time.Time {
@@ -212,7 +215,7 @@ func (s *Service) changeItem(ctx context.Context, id string, state itemState, re
 			return inventory.Item{}, inventory.Errorf(inventory.KindConflict, inventory.CodeVersionConflict,
 				"the item kept changing concurrently; retry")
 		}
-		if err := backoff(ctx, attempt); err != nil {
+		if err := s.backoff(ctx, attempt); err != nil {
 			return inventory.Item{}, err
 		}
 	}

@@ -205,7 +205,7 @@ func changeStock[T any](ctx context.Context, s *Service, keys inventory.StockKey
 			return zero, inventory.Errorf(inventory.KindConflict, inventory.CodeVersionConflict,
 				"the stock kept changing concurrently (%d attempts); retry", attempt)
 		}
-		if err := wait(ctx, jitter(attempt, 400*time.Millisecond)); err != nil {
+		if err := s.wait(ctx, jitter(attempt, 400*time.Millisecond)); err != nil {
 			return zero, err
 		}
 	}
@@ -232,8 +232,8 @@ func stockActions(c inventory.StockChange) int {
 // backoff waits before attempt+1 of a change: a random time up to
 // 5 ms × 2^attempt, so that writers that collided do not collide again in
 // step.
-func backoff(ctx context.Context, attempt int) error {
-	return wait(ctx, jitter(attempt, 320*time.Millisecond))
+func (s *Service) backoff(ctx context.Context, attempt int) error {
+	return s.wait(ctx, jitter(attempt, 320*time.Millisecond))
 }
 
 // jitter is a random time up to min(5 ms × 2^attempt, limit).
@@ -241,8 +241,12 @@ func jitter(attempt int, limit time.Duration) time.Duration {
 	return time.Duration(rand.Int64N(int64(min(5*time.Millisecond<<min(attempt, 10), limit)) + 1))
 }
 
-// wait sleeps for d, or until ctx is done.
-func wait(ctx context.Context, d time.Duration) error {
+// wait sleeps for d (with the Service's Pause, if set), or until ctx is
+// done.
+func (s *Service) wait(ctx context.Context, d time.Duration) error {
+	if s.Pause != nil {
+		return s.Pause(ctx, d)
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
