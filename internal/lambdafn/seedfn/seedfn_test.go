@@ -19,6 +19,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/depot-inventory/depot/internal/dev/localrun"
 	"github.com/depot-inventory/depot/internal/dynamo"
@@ -395,6 +397,19 @@ func TestSeedOnTheEngine(t *testing.T) {
 	if err := localrun.Provision(ctx, settings); err != nil {
 		t.Fatal(err)
 	}
+	// Provision seeds, as a deploy does: remove what it put, for a table as
+	// a fresh stack's.
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := lambdafn.NewDynamoClient(cfg)
+	for _, k := range [][2]string{{"LOC#default", "LOC"}, {"LOCCODE#DEFAULT", "LOCCODE"}} {
+		if _, err := db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &settings.TableName, Key: map[string]types.AttributeValue{
+			"PK": &types.AttributeValueMemberS{Value: k[0]}, "SK": &types.AttributeValueMemberS{Value: k[1]}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	logs := &logLines{}
 	settings.Logger = slog.New(slog.NewJSONHandler(logs, nil))
 	settings.Now = func() time.Time { return time.Date(2025, 11, 25, 5, 31, 14, 0, time.UTC) }
@@ -433,11 +448,7 @@ func TestSeedOnTheEngine(t *testing.T) {
 		t.Errorf("seeding used %v, the function declares %v", got, seedfn.Grants.Strings())
 	}
 
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	loc, err := dynamo.New(lambdafn.NewDynamoClient(cfg), settings.TableName).GetLocation(ctx, inventory.DefaultLocation)
+	loc, err := dynamo.New(db, settings.TableName).GetLocation(ctx, inventory.DefaultLocation)
 	if err != nil {
 		t.Fatal(err)
 	}
