@@ -93,23 +93,10 @@ func putIdempotency(tx *txn, r *inventory.IdempotencyRecord) {
 const legacyLevel = "legacy"
 
 // writeLevels adds the levels, their ledger lines and the guards of their
-// locations to the transaction.
-//
-// A level is written on the condition that it is still the one read (its
-// last ledger line names its state), or does not exist yet. A location
-// other than the default counts its non-empty levels in stockedLevels, which
-// its deletion requires to be 0: so a level that becomes non-empty adds 1,
-// on the condition that the location is live (it may have been deleted
-// since it was read); one that becomes empty subtracts 1; and one that was
-// and stays empty only checks that the location is live. A level that was
-// and stays non-empty needs no guard: its location cannot be deleted.
+// locations (inventory.LocationGuards) to the transaction. A level is
+// written on the condition that it is still the one read (its last ledger
+// line names its state), or does not exist yet.
 func writeLevels(tx *txn, levels []inventory.LevelChange, ledger []inventory.LedgerEntry) {
-	type guard struct {
-		delta int64
-		live  bool
-	}
-	guards := map[string]*guard{}
-	var order []string
 	for _, l := range levels {
 		switch {
 		case l.Old == nil:
@@ -120,42 +107,20 @@ func writeLevels(tx *txn, levels []inventory.LevelChange, ledger []inventory.Led
 		default:
 			tx.put("level", encodeLevel(l.Next), "lastLedgerId = :last", attrMap{":last": str(l.Old.LastLedgerID)})
 		}
-		loc := l.Next.LocationID
-		if loc == inventory.DefaultLocation {
-			continue
-		}
-		wasStocked := l.Old != nil && !l.Old.Empty()
-		isStocked := !l.Next.Empty()
-		if wasStocked && isStocked {
-			continue
-		}
-		g := guards[loc]
-		if g == nil {
-			g = &guard{}
-			guards[loc] = g
-			order = append(order, loc)
-		}
-		g.live = g.live || !wasStocked
-		switch {
-		case isStocked && !wasStocked:
-			g.delta++
-		case wasStocked && !isStocked:
-			g.delta--
-		}
 	}
 	for _, e := range ledger {
 		tx.put("ledger", encodeLedger(e), "attribute_not_exists(PK)", nil)
 	}
-	const live = "attribute_exists(PK) AND attribute_not_exists(deleted)"
-	for _, loc := range order {
-		g := guards[loc]
-		switch {
-		case g.delta != 0 && g.live:
-			tx.update("location", locationKey(loc), "ADD stockedLevels :d", live, attrMap{":d": num(g.delta)})
-		case g.delta != 0:
-			tx.update("location", locationKey(loc), "ADD stockedLevels :d", "attribute_exists(PK)", attrMap{":d": num(g.delta)})
-		case g.live:
-			tx.check("location", locationKey(loc), live)
+	const exists, live = "attribute_exists(PK)", "attribute_exists(PK) AND attribute_not_exists(deleted)"
+	for _, g := range inventory.LocationGuards(levels) {
+		cond := exists
+		if g.NeedsLive {
+			cond = live
+		}
+		if g.Delta == 0 {
+			tx.check("location", locationKey(g.LocationID), cond)
+		} else {
+			tx.update("location", locationKey(g.LocationID), "ADD stockedLevels :d", cond, attrMap{":d": num(g.Delta)})
 		}
 	}
 }

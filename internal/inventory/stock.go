@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"math/big"
+	"slices"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -207,4 +208,48 @@ type StockChange struct {
 type ItemRevision struct {
 	Old  Item
 	Next Item
+}
+
+// LocationGuard is what a change of stock must do to a location other than
+// the default, in its transaction, to keep the location's count of stocked
+// levels exact: add Delta to it, and (NeedsLive) fail unless the location
+// is live. A level that becomes stocked counts +1 and needs the location
+// live (it may have been deleted since it was read); one that becomes empty
+// counts −1; one that was empty and stays empty only needs it live; one
+// that was and stays stocked needs nothing, because a location with stock
+// is never deleted. A guard with Delta 0 and NeedsLive false is no action.
+type LocationGuard struct {
+	LocationID string
+	Delta      int64
+	NeedsLive  bool
+}
+
+// LocationGuards returns the guards the level changes need, one per
+// location, in the order the locations first appear.
+func LocationGuards(levels []LevelChange) []LocationGuard {
+	var out []LocationGuard
+	index := map[string]int{}
+	for _, l := range levels {
+		loc := l.Next.LocationID
+		wasStocked := l.Old != nil && !l.Old.Empty()
+		isStocked := !l.Next.Empty()
+		if loc == DefaultLocation || (wasStocked && isStocked) {
+			continue
+		}
+		i, ok := index[loc]
+		if !ok {
+			i = len(out)
+			index[loc] = i
+			out = append(out, LocationGuard{LocationID: loc})
+		}
+		g := &out[i]
+		g.NeedsLive = g.NeedsLive || !wasStocked
+		switch {
+		case isStocked && !wasStocked:
+			g.Delta++
+		case wasStocked && !isStocked:
+			g.Delta--
+		}
+	}
+	return slices.DeleteFunc(out, func(g LocationGuard) bool { return g.Delta == 0 && !g.NeedsLive })
 }

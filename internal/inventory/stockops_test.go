@@ -698,3 +698,36 @@ func TestStockCursorFormats(t *testing.T) {
 		}
 	}
 }
+
+func TestLocationGuards(t *testing.T) {
+	stocked := &Level{ItemID: "I", LocationID: "A", OnHand: 2, LastLedgerID: "x"}
+	empty := &Level{ItemID: "I", LocationID: "A", LastLedgerID: "x"}
+	at := func(loc string, old *Level, onHand, incoming int64) LevelChange {
+		var o *Level
+		if old != nil {
+			c := *old
+			c.LocationID = loc
+			o = &c
+		}
+		return LevelChange{Old: o, Next: Level{ItemID: "I", LocationID: loc, OnHand: onHand, Incoming: incoming}}
+	}
+	for _, c := range []struct {
+		name   string
+		levels []LevelChange
+		want   []LocationGuard
+	}{
+		{"a new stocked level", []LevelChange{at("A", nil, 3, 0)}, []LocationGuard{{"A", 1, true}}},
+		{"stocked stays stocked", []LevelChange{at("A", stocked, 5, 0)}, nil},
+		{"stocked becomes empty", []LevelChange{at("A", stocked, 0, 0)}, []LocationGuard{{"A", -1, false}}},
+		{"empty stays empty", []LevelChange{at("A", empty, 0, 0)}, []LocationGuard{{"A", 0, true}}},
+		{"a new empty level", []LevelChange{at("A", nil, 0, 0)}, []LocationGuard{{"A", 0, true}}},
+		{"incoming only is stocked", []LevelChange{at("A", empty, 0, 4)}, []LocationGuard{{"A", 1, true}}},
+		{"the default is never counted", []LevelChange{at(DefaultLocation, nil, 3, 0), at(DefaultLocation, stocked, 0, 0)}, nil},
+		{"one emptied, one filled at one location", []LevelChange{at("A", stocked, 0, 0), at("A", nil, 1, 0)}, []LocationGuard{{"A", 0, true}}},
+		{"two locations, in order", []LevelChange{at("B", stocked, 0, 0), at("A", nil, 1, 0)}, []LocationGuard{{"B", -1, false}, {"A", 1, true}}},
+	} {
+		if got := LocationGuards(c.levels); !slices.Equal(got, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}

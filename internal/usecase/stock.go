@@ -211,18 +211,11 @@ func changeStock[T any](ctx context.Context, s *Service, keys inventory.StockKey
 	}
 }
 
-// stockActions is the most records a stock change writes in its
-// transaction: each level, ledger line and item, one location guard per
-// location (other than the default) a level is at, and the idempotency
-// record.
+// stockActions is the number of actions of a stock change's transaction:
+// each level, ledger line and item, each location guard, and the
+// idempotency record.
 func stockActions(c inventory.StockChange) int {
-	locations := map[string]bool{}
-	for _, l := range c.Levels {
-		if l.Next.LocationID != inventory.DefaultLocation {
-			locations[l.Next.LocationID] = true
-		}
-	}
-	n := len(c.Levels) + len(c.Ledger) + len(c.Items) + len(locations)
+	n := len(c.Levels) + len(c.Ledger) + len(c.Items) + len(inventory.LocationGuards(c.Levels))
 	if c.Idempotency != nil {
 		n++
 	}

@@ -279,18 +279,10 @@ func tagChanges(t *txn, old *inventory.Item, next inventory.Item) {
 const legacyLevel = "legacy"
 
 // writeLevels adds the levels, their ledger lines and the guards of their
-// locations, as the DynamoDB store's writeLevels does: a level is written
-// on the condition that it is still the one read (its last ledger line),
-// or does not exist yet; a location other than the default counts its
-// non-empty levels, and a level that becomes non-empty, or was and stays
-// empty, needs the location live.
+// locations (inventory.LocationGuards), as the DynamoDB store's writeLevels
+// does: a level is written on the condition that it is still the one read
+// (its last ledger line), or does not exist yet.
 func (s *Store) writeLevels(t *txn, levels []inventory.LevelChange, ledger []inventory.LedgerEntry) {
-	type guard struct {
-		delta int64
-		live  bool
-	}
-	guards := map[string]*guard{}
-	var order []string
 	for _, l := range levels {
 		k := inventory.LevelKey{ItemID: l.Next.ItemID, LocationID: l.Next.LocationID}
 		cur, exists := s.levels[k]
@@ -304,50 +296,23 @@ func (s *Store) writeLevels(t *txn, levels []inventory.LevelChange, ledger []inv
 		}
 		next := l.Next
 		t.add("level", "level#"+k.ItemID+"#"+k.LocationID, ok, func() { s.levels[k] = next })
-		loc := k.LocationID
-		if loc == inventory.DefaultLocation {
-			continue
-		}
-		wasStocked := l.Old != nil && !l.Old.Empty()
-		isStocked := !l.Next.Empty()
-		if wasStocked && isStocked {
-			continue
-		}
-		g := guards[loc]
-		if g == nil {
-			g = &guard{}
-			guards[loc] = g
-			order = append(order, loc)
-		}
-		g.live = g.live || !wasStocked
-		switch {
-		case isStocked && !wasStocked:
-			g.delta++
-		case wasStocked && !isStocked:
-			g.delta--
-		}
 	}
 	for _, e := range ledger {
 		_, dup := s.ledger[e.ItemID][e.ID]
 		t.add("ledger", "ledger#"+e.ItemID+"#"+e.ID, !dup, func() { put2(s.ledger, e.ItemID, e.ID, e) })
 	}
-	for _, loc := range order {
-		g := guards[loc]
-		cur, exists := s.locations[loc]
-		live := exists && cur.Deleted == nil
-		add := func() {
-			l := s.locations[loc]
-			l.StockedLevels += g.delta
-			s.locations[loc] = l
+	for _, g := range inventory.LocationGuards(levels) {
+		cur, exists := s.locations[g.LocationID]
+		ok := exists && (!g.NeedsLive || cur.Deleted == nil)
+		var add func()
+		if g.Delta != 0 {
+			add = func() {
+				l := s.locations[g.LocationID]
+				l.StockedLevels += g.Delta
+				s.locations[g.LocationID] = l
+			}
 		}
-		switch {
-		case g.delta != 0 && g.live:
-			t.add("location", "location#"+loc, live, add)
-		case g.delta != 0:
-			t.add("location", "location#"+loc, exists, add)
-		case g.live:
-			t.add("location", "location#"+loc, live, nil)
-		}
+		t.add("location", "location#"+g.LocationID, ok, add)
 	}
 }
 
