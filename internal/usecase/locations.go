@@ -2,7 +2,6 @@ package usecase
 
 import (
 	"context"
-	"errors"
 
 	"github.com/depot-inventory/depot/internal/inventory"
 )
@@ -91,21 +90,17 @@ func (s *Service) ListDeletedLocations(ctx context.Context, pr inventory.PageReq
 	return listPage(ctx, inventory.DeletedLocationsCursor, pr, s.Store.ListDeletedLocations)
 }
 
-// changeLocation is changeItem for locations: read, check state and
-// precondition, edit, commit with the idempotency record, and retry on a
-// fresh read when a concurrent change (or a change of the location's stock)
-// wins the race.
+// changeLocation changes a location in the read-modify-write loop: it
+// reads the location, which must be in state, lets edit compute the next
+// location (nil: nothing to write), and commits it with idem's record. A
+// change of the location's stock (its stocked-level count) also makes the
+// write stale.
 func (s *Service) changeLocation(ctx context.Context, id string, state itemState, req Request, idem *pending,
 	edit func(old inventory.Location) (*inventory.Location, error)) (inventory.Location, error) {
-	for attempt := 1; ; attempt++ {
-		old, err := s.readLocation(ctx, id, state)
-		if err != nil {
-			return inventory.Location{}, err
-		}
-		if !req.IfMatch.Matches(old.Version) {
-			return inventory.Location{}, inventory.Errorf(inventory.KindPrecondition, inventory.CodePreconditionFailed,
-				"If-Match does not match the location's current ETag \"%d\"", old.Version)
-		}
+	return readModifyWrite(ctx, s, "location", req, func() (inventory.Location, int64, error) {
+		loc, err := s.readLocation(ctx, id, state)
+		return loc, loc.Version, err
+	}, func(old inventory.Location) (inventory.Location, error) {
 		next, err := edit(old)
 		if err != nil || next == nil {
 			return old, err
@@ -114,22 +109,8 @@ func (s *Service) changeLocation(ctx context.Context, id string, state itemState
 		if c.Idempotency, err = idem.record(c.Next); err != nil {
 			return inventory.Location{}, err
 		}
-		err = s.Store.SaveLocation(ctx, c)
-		if !errors.Is(err, inventory.ErrStale) {
-			return c.Next, err
-		}
-		if req.IfMatch != nil {
-			return inventory.Location{}, inventory.Errorf(inventory.KindPrecondition, inventory.CodePreconditionFailed,
-				"the location changed after it was read; read it again and retry with its new ETag")
-		}
-		if attempt == MaxSaveAttempts {
-			return inventory.Location{}, inventory.Errorf(inventory.KindConflict, inventory.CodeVersionConflict,
-				"the location kept changing concurrently; retry")
-		}
-		if err := s.backoff(ctx, attempt); err != nil {
-			return inventory.Location{}, err
-		}
-	}
+		return c.Next, s.Store.SaveLocation(ctx, c)
+	})
 }
 
 // readLocation reads a location that must be in state.

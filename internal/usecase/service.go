@@ -175,25 +175,55 @@ const (
 	anyState
 )
 
-// changeItem is the one read-modify-write loop of Depot: it reads the item,
-// checks that it is in the state the operation needs and that the caller's
-// precondition holds, lets edit compute the change (nil: nothing to write),
-// and commits it with idem's record (if any) holding the resulting item
-// (an edit may instead record a result of its own in c.Idempotency).
-// When a concurrent change wins the race, a request with If-Match fails with
-// precondition_failed (the caller decides what to do with the news); one
-// without is retried on a fresh read, MaxSaveAttempts times in all.
+// readModifyWrite is the one read-modify-write loop of Depot: it reads
+// what a change is made to (with its version), checks the caller's
+// precondition, and writes; write computes the change from what was read
+// and commits it, failing with inventory.ErrStale when a concurrent change
+// won the race. Then a request with If-Match fails with precondition_failed
+// (the caller decides what to do with the news); one without is retried on
+// a fresh read, MaxSaveAttempts times in all, then is version_conflict.
+// what names the record in messages ("item", "location").
+func readModifyWrite[T any](ctx context.Context, s *Service, what string, req Request,
+	read func() (T, int64, error), write func(old T) (T, error)) (T, error) {
+	var zero T
+	for attempt := 1; ; attempt++ {
+		old, version, err := read()
+		if err != nil {
+			return zero, err
+		}
+		if !req.IfMatch.Matches(version) {
+			return zero, inventory.Errorf(inventory.KindPrecondition, inventory.CodePreconditionFailed,
+				"If-Match does not match the %s's current ETag \"%d\"", what, version)
+		}
+		next, err := write(old)
+		if !errors.Is(err, inventory.ErrStale) {
+			return next, err
+		}
+		if req.IfMatch != nil {
+			return zero, inventory.Errorf(inventory.KindPrecondition, inventory.CodePreconditionFailed,
+				"the %s changed after it was read; read it again and retry with its new ETag", what)
+		}
+		if attempt == MaxSaveAttempts {
+			return zero, inventory.Errorf(inventory.KindConflict, inventory.CodeVersionConflict,
+				"the %s kept changing concurrently; retry", what)
+		}
+		if err := s.backoff(ctx, attempt); err != nil {
+			return zero, err
+		}
+	}
+}
+
+// changeItem changes an item in the read-modify-write loop: it reads the
+// item, which must be in state, lets edit compute the change (nil: nothing
+// to write), and commits it with idem's record (if any) holding the
+// resulting item (an edit may instead record a result of its own in
+// c.Idempotency).
 func (s *Service) changeItem(ctx context.Context, id string, state itemState, req Request, idem *pending,
 	edit func(old inventory.Item) (*inventory.ItemChange, error)) (inventory.Item, error) {
-	for attempt := 1; ; attempt++ {
-		old, err := s.readItem(ctx, id, state)
-		if err != nil {
-			return inventory.Item{}, err
-		}
-		if !req.IfMatch.Matches(old.Version) {
-			return inventory.Item{}, inventory.Errorf(inventory.KindPrecondition, inventory.CodePreconditionFailed,
-				"If-Match does not match the item's current ETag \"%d\"", old.Version)
-		}
+	return readModifyWrite(ctx, s, "item", req, func() (inventory.Item, int64, error) {
+		it, err := s.readItem(ctx, id, state)
+		return it, it.Version, err
+	}, func(old inventory.Item) (inventory.Item, error) {
 		c, err := edit(old)
 		if err != nil || c == nil {
 			return old, err
@@ -203,22 +233,8 @@ func (s *Service) changeItem(ctx context.Context, id string, state itemState, re
 				return inventory.Item{}, err
 			}
 		}
-		err = s.Store.SaveItem(ctx, *c)
-		if !errors.Is(err, inventory.ErrStale) {
-			return c.Next, err
-		}
-		if req.IfMatch != nil {
-			return inventory.Item{}, inventory.Errorf(inventory.KindPrecondition, inventory.CodePreconditionFailed,
-				"the item changed after it was read; read it again and retry with its new ETag")
-		}
-		if attempt == MaxSaveAttempts {
-			return inventory.Item{}, inventory.Errorf(inventory.KindConflict, inventory.CodeVersionConflict,
-				"the item kept changing concurrently; retry")
-		}
-		if err := s.backoff(ctx, attempt); err != nil {
-			return inventory.Item{}, err
-		}
-	}
+		return c.Next, s.Store.SaveItem(ctx, *c)
+	})
 }
 
 // readItem reads an item that must be in state.
