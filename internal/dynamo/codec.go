@@ -65,9 +65,7 @@ func encodeItem(it inventory.Item) attrMap {
 	m["updatedBy"] = str(it.UpdatedBy)
 	m["version"] = num(it.Version)
 	if d := it.Deleted; d != nil {
-		m["GSI1PK"], m["GSI1SK"] = str(deletedItems), str(deletedSort(d.At, it.ID))
-		m["deleted"] = &types.AttributeValueMemberM{Value: attrMap{
-			"at": str(formatTime(d.At)), "by": str(d.By), "comment": str(d.Comment)}}
+		putDeletion(m, deletedItems, it.ID, *d)
 	} else {
 		m["GSI1PK"], m["GSI1SK"] = str(liveItems), str(it.SKU)
 		if it.IsLowStock() {
@@ -78,6 +76,24 @@ func encodeItem(it inventory.Item) attrMap {
 		m["image"] = &types.AttributeValueMemberM{Value: encodeImage(*it.Image)}
 	}
 	return m
+}
+
+// putDeletion stores a soft deletion, and moves the record's GSI1 keys to
+// the partition of its deleted list, newest deletion last.
+func putDeletion(m attrMap, partition, id string, d inventory.Deletion) {
+	m["GSI1PK"], m["GSI1SK"] = str(partition), str(deletedSort(d.At, id))
+	m["deleted"] = &types.AttributeValueMemberM{Value: attrMap{
+		"at": str(formatTime(d.At)), "by": str(d.By), "comment": str(d.Comment)}}
+}
+
+// deletion reads a soft deletion; nil if the record is live.
+func (a *attrs) deletion() *inventory.Deletion {
+	d := a.sub("deleted")
+	if d == nil {
+		return nil
+	}
+	defer a.keep(d)
+	return &inventory.Deletion{At: d.time("at"), By: d.str("by"), Comment: d.str("comment")}
 }
 
 func encodeImage(im inventory.Image) attrMap {
@@ -113,10 +129,7 @@ func decodeItem(m attrMap) (inventory.Item, error) {
 	if it.Tags == nil {
 		it.Tags = []string{}
 	}
-	if d := a.sub("deleted"); d != nil {
-		it.Deleted = &inventory.Deletion{At: d.time("at"), By: d.str("by"), Comment: d.str("comment")}
-		a.keep(d)
-	}
+	it.Deleted = a.deletion()
 	if im := a.sub("image"); im != nil {
 		it.Image = decodeImage(im)
 		a.keep(im)
@@ -224,9 +237,7 @@ func encodeLocation(l inventory.Location) attrMap {
 	m["version"] = num(l.Version)
 	m["stockedLevels"] = num(l.StockedLevels)
 	if d := l.Deleted; d != nil {
-		m["GSI1PK"], m["GSI1SK"] = str(deadLocations), str(deletedSort(d.At, l.ID))
-		m["deleted"] = &types.AttributeValueMemberM{Value: attrMap{
-			"at": str(formatTime(d.At)), "by": str(d.By), "comment": str(d.Comment)}}
+		putDeletion(m, deadLocations, l.ID, *d)
 	} else {
 		m["GSI1PK"], m["GSI1SK"] = str(liveLocations), str(l.Code)
 	}
@@ -241,10 +252,7 @@ func decodeLocation(m attrMap) (inventory.Location, error) {
 		UpdatedAt: a.time("updatedAt"), UpdatedBy: a.str("updatedBy"), Version: a.int("version"),
 		StockedLevels: a.int("stockedLevels"),
 	}
-	if d := a.sub("deleted"); d != nil {
-		l.Deleted = &inventory.Deletion{At: d.time("at"), By: d.str("by"), Comment: d.str("comment")}
-		a.keep(d)
-	}
+	l.Deleted = a.deletion()
 	if a.err != nil {
 		return l, fmt.Errorf("decode location %s: %w", l.ID, a.err)
 	}

@@ -95,13 +95,19 @@ func TestEncodeItemIndexKeys(t *testing.T) {
 	if sOf(m, "GSI1PK") != deletedItems || sOf(m, "GSI1SK") != "2026-11-25T06:00:00.000Z#I" || m["GSI3PK"] != nil {
 		t.Errorf("deleted item keys %v", m)
 	}
-	if p := deletedPosition(m); !reflect.DeepEqual(p, inventory.Position{"2026-11-25T06:00:00.000Z", "I"}) {
+	if p := deletedItemsList.position(m); !reflect.DeepEqual(p, inventory.Position{"2026-11-25T06:00:00.000Z", "I"}) {
 		t.Errorf("deleted position %v", p)
 	}
-	if k := deletedStart(inventory.Position{"2026-11-25T06:00:00.000Z", "I"}); sOf(k, "GSI1SK") != sOf(m, "GSI1SK") || sOf(k, "PK") != "ITEM#I" {
+	if k := deletedItemsList.start(inventory.Position{"2026-11-25T06:00:00.000Z", "I"}); sOf(k, "GSI1SK") != sOf(m, "GSI1SK") || sOf(k, "PK") != "ITEM#I" {
 		t.Errorf("deleted start %v", k)
 	}
-	if p := itemsPosition(itemsStart(inventory.Position{"S", "I"})); !reflect.DeepEqual(p, inventory.Position{"S", "I"}) {
+	for _, l := range []indexList{lowStockList, liveLocationsList, deletedLocationsList} {
+		want := inventory.Position{"2026-11-25T06:00:00.000Z", "I"}
+		if p := l.position(l.start(want)); !reflect.DeepEqual(p, want) {
+			t.Errorf("%s %s: position %v of the start of %v", l.index, l.partition, p, want)
+		}
+	}
+	if p := liveItemsList.position(liveItemsList.start(inventory.Position{"S", "I"})); !reflect.DeepEqual(p, inventory.Position{"S", "I"}) {
 		t.Errorf("items position %v", p)
 	}
 }

@@ -1,10 +1,13 @@
 package dynamo
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/depot-inventory/depot/internal/inventory"
@@ -68,68 +71,62 @@ func num(n int64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
 }
 
-// The positions of the lists in the keys of their queries.
+// indexList is a list read from one partition of an index: its records'
+// sort key there is one value of theirs (a SKU, a code), or, for lists of
+// deleted records, the deletion time and the id joined by "#". A position
+// is (that value, the record's id); storage turns it into the query's
+// ExclusiveStartKey and the page's LastEvaluatedKey back into one.
+type indexList struct {
+	index     string // "GSI1"
+	partition string // e.g. ITEMS#LIVE
+	prefix    string // the records' PK prefix, e.g. ITEM#
+	sk        string // the records' sort key in the base table
+	byDeleted bool   // sort key <deleted at>#<id>, newest first
+}
 
-func itemsStart(p inventory.Position) key {
+// The lists of whole records.
+var (
+	liveItemsList        = indexList{gsi1, liveItems, itemPrefix, itemSK, false}
+	deletedItemsList     = indexList{gsi1, deletedItems, itemPrefix, itemSK, true}
+	lowStockList         = indexList{gsi3, lowStockItems, itemPrefix, itemSK, false}
+	liveLocationsList    = indexList{gsi1, liveLocations, locPrefix, locSK, false}
+	deletedLocationsList = indexList{gsi1, deadLocations, locPrefix, locSK, true}
+)
+
+// start is the ExclusiveStartKey of a page after p (nil: the first page).
+func (l indexList) start(p inventory.Position) key {
 	if p == nil {
 		return nil
 	}
-	k := itemKey(p[1])
-	k["GSI1PK"], k["GSI1SK"] = str(liveItems), str(p[0])
-	return k
-}
-
-func itemsPosition(k key) inventory.Position {
-	return inventory.Position{sOf(k, "GSI1SK"), strings.TrimPrefix(sOf(k, "PK"), itemPrefix)}
-}
-
-func deletedStart(p inventory.Position) key {
-	if p == nil {
-		return nil
+	sort := p[0]
+	if l.byDeleted {
+		sort += "#" + p[1]
 	}
-	k := itemKey(p[1])
-	k["GSI1PK"], k["GSI1SK"] = str(deletedItems), str(p[0]+"#"+p[1])
+	k := tableKey(l.prefix+p[1], l.sk)
+	k[l.index+"PK"], k[l.index+"SK"] = str(l.partition), str(sort)
 	return k
 }
 
-func deletedPosition(k key) inventory.Position {
-	at, id, _ := strings.Cut(sOf(k, "GSI1SK"), "#")
-	return inventory.Position{at, id}
-}
-
-func lowStockStart(p inventory.Position) key {
-	if p == nil {
-		return nil
+// position is the position of a page's LastEvaluatedKey.
+func (l indexList) position(k key) inventory.Position {
+	sort := sOf(k, l.index+"SK")
+	if l.byDeleted {
+		at, id, _ := strings.Cut(sort, "#")
+		return inventory.Position{at, id}
 	}
-	k := itemKey(p[1])
-	k["GSI3PK"], k["GSI3SK"] = str(lowStockItems), str(p[0])
-	return k
+	return inventory.Position{sort, strings.TrimPrefix(sOf(k, "PK"), l.prefix)}
 }
 
-func lowStockPosition(k key) inventory.Position {
-	return inventory.Position{sOf(k, "GSI3SK"), strings.TrimPrefix(sOf(k, "PK"), itemPrefix)}
-}
-
-func locationsStart(p inventory.Position) key {
-	if p == nil {
-		return nil
-	}
-	k := locationKey(p[1])
-	k["GSI1PK"], k["GSI1SK"] = str(liveLocations), str(p[0])
-	return k
-}
-
-func locationsPosition(k key) inventory.Position {
-	return inventory.Position{sOf(k, "GSI1SK"), strings.TrimPrefix(sOf(k, "PK"), locPrefix)}
-}
-
-func deletedLocationsStart(p inventory.Position) key {
-	if p == nil {
-		return nil
-	}
-	k := locationKey(p[1])
-	k["GSI1PK"], k["GSI1SK"] = str(deadLocations), str(p[0]+"#"+p[1])
-	return k
+// queryList reads one page of the list, newest deletion first for lists of
+// deleted records and in sort-key order otherwise.
+func queryList[T any](ctx context.Context, s *Store, l indexList, r inventory.Range, decode func(attrMap) (T, error)) ([]T, inventory.Position, error) {
+	return query(ctx, s, &dynamodb.QueryInput{
+		IndexName:                 aws.String(l.index),
+		KeyConditionExpression:    aws.String(l.index + "PK = :p"),
+		ExpressionAttributeValues: attrMap{":p": str(l.partition)},
+		ScanIndexForward:          aws.Bool(!l.byDeleted),
+		ExclusiveStartKey:         l.start(r.After),
+	}, r.Limit, decode, l.position)
 }
 
 func sOf(k key, name string) string {

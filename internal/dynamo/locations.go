@@ -2,26 +2,15 @@ package dynamo
 
 import (
 	"context"
-	"fmt"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/depot-inventory/depot/internal/inventory"
 )
 
 // GetLocation reads a location, live or deleted, strongly consistently.
 func (s *Store) GetLocation(ctx context.Context, id string) (inventory.Location, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &s.table, Key: locationKey(id), ConsistentRead: aws.Bool(true),
+	return getRecord(ctx, s, locationKey(id), "location "+id, decodeLocation, func() error {
+		return inventory.Errorf(inventory.KindNotFound, inventory.CodeLocationNotFound, "no location with id %s", id)
 	})
-	if err != nil {
-		return inventory.Location{}, classify(fmt.Errorf("get location %s: %w", id, err))
-	}
-	if out.Item == nil {
-		return inventory.Location{}, inventory.Errorf(inventory.KindNotFound, inventory.CodeLocationNotFound, "no location with id %s", id)
-	}
-	return decodeLocation(out.Item)
 }
 
 // SaveLocation writes a location with its code marker, in one transaction
@@ -61,21 +50,10 @@ func (s *Store) SaveLocation(ctx context.Context, c inventory.LocationChange) er
 
 // ListLocations lists live locations in code order.
 func (s *Store) ListLocations(ctx context.Context, r inventory.Range) ([]inventory.Location, inventory.Position, error) {
-	return query(ctx, s, &dynamodb.QueryInput{
-		IndexName:                 aws.String(gsi1),
-		KeyConditionExpression:    aws.String("GSI1PK = :p"),
-		ExpressionAttributeValues: attrMap{":p": str(liveLocations)},
-		ExclusiveStartKey:         locationsStart(r.After),
-	}, r.Limit, decodeLocation, locationsPosition)
+	return queryList(ctx, s, liveLocationsList, r, decodeLocation)
 }
 
 // ListDeletedLocations lists deleted locations, newest deletion first.
 func (s *Store) ListDeletedLocations(ctx context.Context, r inventory.Range) ([]inventory.Location, inventory.Position, error) {
-	return query(ctx, s, &dynamodb.QueryInput{
-		IndexName:                 aws.String(gsi1),
-		KeyConditionExpression:    aws.String("GSI1PK = :p"),
-		ExpressionAttributeValues: attrMap{":p": str(deadLocations)},
-		ScanIndexForward:          aws.Bool(false),
-		ExclusiveStartKey:         deletedLocationsStart(r.After),
-	}, r.Limit, decodeLocation, deletedPosition)
+	return queryList(ctx, s, deletedLocationsList, r, decodeLocation)
 }

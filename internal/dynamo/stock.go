@@ -240,10 +240,5 @@ func (s *Store) LastLedgerEntry(ctx context.Context, itemID, locationID, bound s
 // ListLowStock lists live items whose available stock is below their
 // reorder point, in SKU order: the sparse GSI3 holds exactly those.
 func (s *Store) ListLowStock(ctx context.Context, r inventory.Range) ([]inventory.Item, inventory.Position, error) {
-	return query(ctx, s, &dynamodb.QueryInput{
-		IndexName:                 aws.String(gsi3),
-		KeyConditionExpression:    aws.String("GSI3PK = :p"),
-		ExpressionAttributeValues: attrMap{":p": str(lowStockItems)},
-		ExclusiveStartKey:         lowStockStart(r.After),
-	}, r.Limit, decodeItem, lowStockPosition)
+	return queryList(ctx, s, lowStockList, r, decodeItem)
 }

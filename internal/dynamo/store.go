@@ -40,16 +40,23 @@ func New(db API, table string) *Store { return &Store{db: db, table: table} }
 
 // GetItem reads an item, live or deleted, with a strongly consistent read.
 func (s *Store) GetItem(ctx context.Context, id string) (inventory.Item, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &s.table, Key: itemKey(id), ConsistentRead: aws.Bool(true),
+	return getRecord(ctx, s, itemKey(id), "item "+id, decodeItem, func() error {
+		return inventory.Errorf(inventory.KindNotFound, inventory.CodeItemNotFound, "no item with id %s", id)
 	})
+}
+
+// getRecord reads one record strongly consistently; notFound is the error
+// of a missing one.
+func getRecord[T any](ctx context.Context, s *Store, k key, what string, decode func(attrMap) (T, error), notFound func() error) (T, error) {
+	var zero T
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: k, ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return inventory.Item{}, classify(fmt.Errorf("get item %s: %w", id, err))
+		return zero, classify(fmt.Errorf("get %s: %w", what, err))
 	}
 	if out.Item == nil {
-		return inventory.Item{}, inventory.Errorf(inventory.KindNotFound, inventory.CodeItemNotFound, "no item with id %s", id)
+		return zero, notFound()
 	}
-	return decodeItem(out.Item)
+	return decode(out.Item)
 }
 
 // SaveItem writes a change in one transaction with everything that must
@@ -198,23 +205,12 @@ func (s *Store) commit(ctx context.Context, tx *txn, what string, conflict func(
 
 // ListItems lists live items in SKU order.
 func (s *Store) ListItems(ctx context.Context, r inventory.Range) ([]inventory.Item, inventory.Position, error) {
-	return queryItems(ctx, s, liveItems, true, r, itemsStart, itemsPosition)
+	return queryList(ctx, s, liveItemsList, r, decodeItem)
 }
 
 // ListDeletedItems lists deleted items, newest deletion first.
 func (s *Store) ListDeletedItems(ctx context.Context, r inventory.Range) ([]inventory.Item, inventory.Position, error) {
-	return queryItems(ctx, s, deletedItems, false, r, deletedStart, deletedPosition)
-}
-
-func queryItems(ctx context.Context, s *Store, partition string, forward bool, r inventory.Range,
-	start func(inventory.Position) key, position func(key) inventory.Position) ([]inventory.Item, inventory.Position, error) {
-	return query(ctx, s, &dynamodb.QueryInput{
-		IndexName:                 aws.String(gsi1),
-		KeyConditionExpression:    aws.String("GSI1PK = :p"),
-		ExpressionAttributeValues: attrMap{":p": str(partition)},
-		ScanIndexForward:          aws.Bool(forward),
-		ExclusiveStartKey:         start(r.After),
-	}, r.Limit, decodeItem, position)
+	return queryList(ctx, s, deletedItemsList, r, decodeItem)
 }
 
 // ListLedger lists an item's ledger lines, newest first.
