@@ -21,12 +21,7 @@ func (a *api) openAPI(*http.Request) (reply, error) {
 // itemReply is an item with its ETag, marked when it replays a first
 // response.
 func itemReply(status int, d usecase.ItemDetail, replayed bool) reply {
-	rep := jsonReply(status, itemView(d))
-	rep.header.Set("ETag", etag(d.Version))
-	if replayed {
-		rep.header.Set("Idempotent-Replayed", "true")
-	}
-	return rep
+	return versioned(status, itemView(d), d.Version, replayed)
 }
 
 var (
@@ -106,19 +101,7 @@ func (a *api) updateItem(r *http.Request) (reply, error) {
 }
 
 func (a *api) deleteItem(r *http.Request) (reply, error) {
-	req, err := request(r)
-	if err != nil {
-		return reply{}, err
-	}
-	obj, err := readOptionalJSON(r, []string{"comment"})
-	if err != nil {
-		return reply{}, err
-	}
-	comment := deref(obj.str("comment", true))
-	if err := obj.err(); err != nil {
-		return reply{}, err
-	}
-	d, replayed, err := a.Service.DeleteItem(r.Context(), req, r.PathValue("id"), comment)
+	d, replayed, err := softDelete(r, a.Service.DeleteItem)
 	if err != nil {
 		return reply{}, err
 	}
@@ -126,14 +109,7 @@ func (a *api) deleteItem(r *http.Request) (reply, error) {
 }
 
 func (a *api) restoreItem(r *http.Request) (reply, error) {
-	req, err := request(r)
-	if err != nil {
-		return reply{}, err
-	}
-	if _, err := readOptionalJSON(r, nil); err != nil {
-		return reply{}, err
-	}
-	d, replayed, err := a.Service.RestoreItem(r.Context(), req, r.PathValue("id"))
+	d, replayed, err := restore(r, a.Service.RestoreItem)
 	if err != nil {
 		return reply{}, err
 	}
@@ -155,56 +131,28 @@ func (a *api) listDeletedItems(r *http.Request) (reply, error) {
 }
 
 func (a *api) itemPage(r *http.Request, list func(context.Context, inventory.PageRequest) (inventory.Page[usecase.ItemDetail], error)) (reply, error) {
-	pr, err := pageRequest(r)
+	items, next, err := pageOf(r, list, itemView)
 	if err != nil {
 		return reply{}, err
 	}
-	page, err := list(r.Context(), pr)
-	if err != nil {
-		return reply{}, err
-	}
-	out := itemPageJSON{Items: make([]itemJSON, 0, len(page.Items)), NextCursor: nextCursor(page.NextCursor)}
-	for _, d := range page.Items {
-		out.Items = append(out.Items, itemView(d))
-	}
-	return jsonReply(http.StatusOK, out), nil
+	return jsonReply(http.StatusOK, itemPageJSON{Items: items, NextCursor: next}), nil
 }
 
 func (a *api) listItemHistory(r *http.Request) (reply, error) {
-	pr, err := pageRequest(r)
-	if err != nil {
-		return reply{}, err
-	}
 	q := r.URL.Query()
 	if q.Has("locationId") && q.Get("locationId") == "" {
 		return reply{}, problem(inventory.KindInvalid, inventory.CodeInvalidParameter, "locationId must not be empty; omit it for every location",
 			inventory.FieldError{Field: "locationId", Code: "required", Message: "locationId must be a location id"})
 	}
-	page, err := a.Service.ListHistory(r.Context(), r.PathValue("id"), q.Get("locationId"), pr)
-	if err != nil {
-		return reply{}, err
-	}
-	return jsonReply(http.StatusOK, entryPage(page, ledgerView)), nil
+	return entries(r, func(ctx context.Context, pr inventory.PageRequest) (inventory.Page[inventory.LedgerEntry], error) {
+		return a.Service.ListHistory(ctx, r.PathValue("id"), q.Get("locationId"), pr)
+	}, ledgerView)
 }
 
 func (a *api) listItemActivity(r *http.Request) (reply, error) {
-	pr, err := pageRequest(r)
-	if err != nil {
-		return reply{}, err
-	}
-	page, err := a.Service.ListActivity(r.Context(), r.PathValue("id"), pr)
-	if err != nil {
-		return reply{}, err
-	}
-	return jsonReply(http.StatusOK, entryPage(page, activityView)), nil
-}
-
-func entryPage[T, J any](page inventory.Page[T], view func(T) J) entryPageJSON[J] {
-	out := entryPageJSON[J]{Entries: make([]J, 0, len(page.Items)), NextCursor: nextCursor(page.NextCursor)}
-	for _, e := range page.Items {
-		out.Entries = append(out.Entries, view(e))
-	}
-	return out
+	return entries(r, func(ctx context.Context, pr inventory.PageRequest) (inventory.Page[inventory.Activity], error) {
+		return a.Service.ListActivity(ctx, r.PathValue("id"), pr)
+	}, activityView)
 }
 
 func (a *api) createImageUpload(r *http.Request) (reply, error) {

@@ -10,12 +10,7 @@ import (
 // locationReply is a location with its ETag, marked when it replays a
 // first response.
 func locationReply(status int, l inventory.Location, replayed bool) reply {
-	rep := jsonReply(status, locationView(l))
-	rep.header.Set("ETag", etag(l.Version))
-	if replayed {
-		rep.header.Set("Idempotent-Replayed", "true")
-	}
-	return rep
+	return versioned(status, locationView(l), l.Version, replayed)
 }
 
 var locationFields = []string{"code", "name", "address"}
@@ -80,19 +75,7 @@ func (a *api) updateLocation(r *http.Request) (reply, error) {
 }
 
 func (a *api) deleteLocation(r *http.Request) (reply, error) {
-	req, err := request(r)
-	if err != nil {
-		return reply{}, err
-	}
-	obj, err := readOptionalJSON(r, []string{"comment"})
-	if err != nil {
-		return reply{}, err
-	}
-	comment := deref(obj.str("comment", true))
-	if err := obj.err(); err != nil {
-		return reply{}, err
-	}
-	l, replayed, err := a.Service.DeleteLocation(r.Context(), req, r.PathValue("id"), comment)
+	l, replayed, err := softDelete(r, a.Service.DeleteLocation)
 	if err != nil {
 		return reply{}, err
 	}
@@ -100,14 +83,7 @@ func (a *api) deleteLocation(r *http.Request) (reply, error) {
 }
 
 func (a *api) restoreLocation(r *http.Request) (reply, error) {
-	req, err := request(r)
-	if err != nil {
-		return reply{}, err
-	}
-	if _, err := readOptionalJSON(r, nil); err != nil {
-		return reply{}, err
-	}
-	l, replayed, err := a.Service.RestoreLocation(r.Context(), req, r.PathValue("id"))
+	l, replayed, err := restore(r, a.Service.RestoreLocation)
 	if err != nil {
 		return reply{}, err
 	}
@@ -123,17 +99,9 @@ func (a *api) listDeletedLocations(r *http.Request) (reply, error) {
 }
 
 func (a *api) locationPage(r *http.Request, list func(context.Context, inventory.PageRequest) (inventory.Page[inventory.Location], error)) (reply, error) {
-	pr, err := pageRequest(r)
+	locations, next, err := pageOf(r, list, locationView)
 	if err != nil {
 		return reply{}, err
 	}
-	page, err := list(r.Context(), pr)
-	if err != nil {
-		return reply{}, err
-	}
-	out := locationPageJSON{Locations: make([]locationJSON, 0, len(page.Items)), NextCursor: nextCursor(page.NextCursor)}
-	for _, l := range page.Items {
-		out.Locations = append(out.Locations, locationView(l))
-	}
-	return jsonReply(http.StatusOK, out), nil
+	return jsonReply(http.StatusOK, locationPageJSON{Locations: locations, NextCursor: next}), nil
 }

@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/depot-inventory/depot/internal/inventory"
+	"github.com/depot-inventory/depot/internal/usecase"
 )
 
 func (a *api) getItemStock(r *http.Request) (reply, error) {
@@ -19,31 +21,19 @@ func (a *api) getItemStock(r *http.Request) (reply, error) {
 }
 
 func (a *api) getLocationStock(r *http.Request) (reply, error) {
-	pr, err := pageRequest(r)
+	levels, next, err := pageOf(r, func(ctx context.Context, pr inventory.PageRequest) (inventory.Page[usecase.LocationLevel], error) {
+		return a.Service.GetLocationStock(ctx, r.PathValue("id"), pr)
+	}, locationLevelView)
 	if err != nil {
 		return reply{}, err
 	}
-	page, err := a.Service.GetLocationStock(r.Context(), r.PathValue("id"), pr)
-	if err != nil {
-		return reply{}, err
-	}
-	out := locationStockJSON{Levels: make([]locationLevelJSON, 0, len(page.Items)), NextCursor: nextCursor(page.NextCursor)}
-	for _, l := range page.Items {
-		out.Levels = append(out.Levels, locationLevelView(l))
-	}
-	return jsonReply(http.StatusOK, out), nil
+	return jsonReply(http.StatusOK, locationStockJSON{Levels: levels, NextCursor: next}), nil
 }
 
 func (a *api) listLocationHistory(r *http.Request) (reply, error) {
-	pr, err := pageRequest(r)
-	if err != nil {
-		return reply{}, err
-	}
-	page, err := a.Service.ListLocationHistory(r.Context(), r.PathValue("id"), pr)
-	if err != nil {
-		return reply{}, err
-	}
-	return jsonReply(http.StatusOK, entryPage(page, ledgerView)), nil
+	return entries(r, func(ctx context.Context, pr inventory.PageRequest) (inventory.Page[inventory.LedgerEntry], error) {
+		return a.Service.ListLocationHistory(ctx, r.PathValue("id"), pr)
+	}, ledgerView)
 }
 
 // created is a 201 of a stock change, marked when it replays a first
