@@ -311,30 +311,7 @@ func newStockEnv(b *testing.B) *stockEnv {
 // cost of the DynamoDB calls it made.
 func (e *stockEnv) do(measure bool, who string, want int, method, path, body string) []byte {
 	e.b.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	r, err := http.NewRequest(method, e.url+path, rd)
-	if err != nil {
-		e.b.Fatal(err)
-	}
-	if body != "" {
-		r.Header.Set("Content-Type", "application/json")
-	}
-	r.Header.Set("Authorization", "Bearer "+tokens[who])
-	resp, err := e.client.Do(r)
-	if err != nil {
-		e.b.Fatalf("%s %s: %v", method, path, err)
-	}
-	data, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		e.b.Fatal(err)
-	}
-	if resp.StatusCode != want {
-		e.b.Fatalf("%s %s: status %d, want %d: %s", method, path, resp.StatusCode, want, data)
-	}
+	data, _ := e.exchange(who, want, method, path, body)
 	line := e.logs.request(e.b)
 	recorded, calls := e.rec.take(), e.cap.take()
 	if line.DDBCalls != len(calls) || len(recorded) != len(calls) {

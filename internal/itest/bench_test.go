@@ -255,9 +255,10 @@ func newBenchEnv(tb testing.TB) *benchEnv {
 	return e
 }
 
-// send sends one request, checks its status, replays its DynamoDB calls on
-// the shadow table and, if measure, keeps its sample.
-func (e *benchEnv) send(measure bool, want int, method, path, body string) []byte {
+// exchange sends one request as who over real HTTP, checks its status, and
+// returns its body and round-trip time.
+func (e *benchEnv) exchange(who string, want int, method, path, body string) ([]byte, time.Duration) {
+	e.b.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -269,8 +270,7 @@ func (e *benchEnv) send(measure bool, want int, method, path, body string) []byt
 	if body != "" {
 		r.Header.Set("Content-Type", "application/json")
 	}
-	r.Header.Set("Authorization", "Bearer "+tokens[editorEmail])
-	e.lastFn.Store(-1)
+	r.Header.Set("Authorization", "Bearer "+tokens[who])
 	start := time.Now()
 	resp, err := e.client.Do(r)
 	if err != nil {
@@ -285,6 +285,14 @@ func (e *benchEnv) send(measure bool, want int, method, path, body string) []byt
 	if resp.StatusCode != want {
 		e.b.Fatalf("%s %s: status %d, want %d: %s", method, path, resp.StatusCode, want, data)
 	}
+	return data, rt
+}
+
+// send sends one request, checks its status, replays its DynamoDB calls on
+// the shadow table and, if measure, keeps its sample.
+func (e *benchEnv) send(measure bool, want int, method, path, body string) []byte {
+	e.lastFn.Store(-1)
+	data, rt := e.exchange(editorEmail, want, method, path, body)
 	fn := time.Duration(e.lastFn.Load())
 	if fn < 0 {
 		e.b.Fatalf("%s %s: the gateway did not invoke a function", method, path)
