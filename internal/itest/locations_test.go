@@ -109,6 +109,10 @@ func TestLocationLifecycle(t *testing.T) {
 		t.Errorf("deleted %v", deleted)
 	}
 	code(http.StatusNotFound, req{Method: "GET", Path: "/locations/" + ams})
+	// Its history stays readable through the item's.
+	if lines := e.history(item, ams); len(lines) != 2 || lines[0]["reason"] != "transfer_out" {
+		t.Errorf("history of a deleted location %v", lines)
+	}
 	code(http.StatusNotFound, req{Method: "GET", Path: "/locations/01JBZ4Q7Y3M7R2K5X9V8N6T4PA"})
 	code(http.StatusNotFound, req{Method: "GET", Path: "/locations/not-an-id"})
 	code(http.StatusNotFound, req{Method: "POST", Path: "/locations/" + id + "/restore", Header: admin()})
