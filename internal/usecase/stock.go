@@ -63,10 +63,10 @@ func (s *Service) GetItemStock(ctx context.Context, itemID string, at *time.Time
 	if at != nil {
 		bound := inventory.LedgerIDBound(*at)
 		var then []inventory.Level
+		if at.Before(it.CreatedAt) {
+			levels = nil // before the item existed: no levels, and nothing to read
+		}
 		for _, l := range levels {
-			if at.Before(it.CreatedAt.Truncate(time.Millisecond)) {
-				break
-			}
 			e, err := s.Store.LastLedgerEntry(ctx, it.ID, l.LocationID, bound)
 			if err != nil {
 				return ItemStock{}, err
