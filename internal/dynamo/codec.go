@@ -56,6 +56,7 @@ func encodeItem(it inventory.Item) attrMap {
 	m["quantity"] = num(it.Quantity)
 	m["committed"] = num(it.Committed)
 	putStrings(m, "tags", it.Tags)
+	putStrings(m, "groups", it.Groups)
 	if it.ReorderPoint != nil {
 		m["reorderPoint"] = num(*it.ReorderPoint)
 	}
@@ -64,6 +65,16 @@ func encodeItem(it inventory.Item) attrMap {
 	m["updatedAt"] = str(formatTime(it.UpdatedAt))
 	m["updatedBy"] = str(it.UpdatedBy)
 	m["version"] = num(it.Version)
+	// A deleted item keeps its name and update keys in partitions of their
+	// own rather than losing them: minidyn v0.8.2 leaves an index entry
+	// behind when a Put drops a record's keys of that index, and a Query
+	// of that partition then fails.
+	byName, byUpdate := itemsByName, itemsByUpdate
+	if it.Deleted != nil {
+		byName, byUpdate = itemsByName+deletedSuffix, itemsByUpdate+deletedSuffix
+	}
+	m["GSI2PK"], m["GSI2SK"] = str(byName), str(nameSort(it.Name, it.ID))
+	m["GSI4PK"], m["GSI4SK"] = str(byUpdate), str(formatTime(it.UpdatedAt)+"#"+it.ID)
 	if d := it.Deleted; d != nil {
 		putDeletion(m, deletedItems, it.ID, *d)
 	} else {
@@ -122,7 +133,7 @@ func decodeItem(m attrMap) (inventory.Item, error) {
 	a := &attrs{m: m}
 	it := inventory.Item{
 		ID: a.str("id"), SKU: a.str("sku"), Name: a.str("name"), Description: a.str("description"),
-		Quantity: a.int("quantity"), Committed: a.int("committed"), Tags: a.strings("tags"), ReorderPoint: a.optInt("reorderPoint"),
+		Quantity: a.int("quantity"), Committed: a.int("committed"), Tags: a.strings("tags"), Groups: a.strings("groups"), ReorderPoint: a.optInt("reorderPoint"),
 		CreatedAt: a.time("createdAt"), CreatedBy: a.str("createdBy"),
 		UpdatedAt: a.time("updatedAt"), UpdatedBy: a.str("updatedBy"), Version: a.int("version"),
 	}
@@ -157,8 +168,9 @@ func decodeImage(a *attrs) *inventory.Image {
 
 func encodeLevel(l inventory.Level) attrMap {
 	m := stockKey(l.ItemID, l.LocationID)
-	m["GSI2PK"], m["GSI2SK"] = str(locPrefix+l.LocationID), str(itemPrefix+l.ItemID)
+	m["GSI2PK"], m["GSI2SK"] = str(locPrefix+l.LocationID), str(levelSort(l))
 	m["type"] = str("stock")
+	putStr(m, "sku", l.SKU)
 	m["itemId"] = str(l.ItemID)
 	m["locationId"] = str(l.LocationID)
 	m["onHand"] = num(l.OnHand)
@@ -172,7 +184,7 @@ func encodeLevel(l inventory.Level) attrMap {
 func decodeLevel(m attrMap) (inventory.Level, error) {
 	a := &attrs{m: m}
 	l := inventory.Level{
-		ItemID: a.str("itemId"), LocationID: a.str("locationId"), OnHand: a.int("onHand"),
+		ItemID: a.str("itemId"), LocationID: a.str("locationId"), SKU: a.str("sku"), OnHand: a.int("onHand"),
 		Committed: a.int("committed"), Incoming: a.int("incoming"), UpdatedAt: a.time("updatedAt"),
 		LastLedgerID: a.str("lastLedgerId"),
 	}
@@ -221,6 +233,76 @@ func decodeLedger(m attrMap) (inventory.LedgerEntry, error) {
 		return e, fmt.Errorf("decode ledger entry %s: %w", e.ID, a.err)
 	}
 	return e, nil
+}
+
+// nameSort is an item's GSI2 sort key in name order: the NameKey of its
+// name (letters and digits, joined by "!"), a space (which sorts below
+// them all) and its id.
+func nameSort(name, id string) string { return inventory.NameKey(name) + " " + id }
+
+// encodeFacet is the row that files a live item under a facet, in SKU
+// order (docs/data-model.md §2.7).
+func encodeFacet(it inventory.Item, facet string) attrMap {
+	m := facetKey(it.ID, facet)
+	m["GSI1PK"], m["GSI1SK"] = str(facetPrefix+facet), str(it.SKU)
+	m["type"] = str("facet")
+	m["itemId"] = str(it.ID)
+	return m
+}
+
+func encodeGroup(g inventory.Group) attrMap {
+	m := groupKey(g.ID)
+	m["type"] = str("group")
+	m["id"] = str(g.ID)
+	m["name"] = str(g.Name)
+	m["description"] = str(g.Description)
+	m["memberCount"] = num(g.MemberCount)
+	m["createdAt"] = str(formatTime(g.CreatedAt))
+	m["createdBy"] = str(g.CreatedBy)
+	m["updatedAt"] = str(formatTime(g.UpdatedAt))
+	m["updatedBy"] = str(g.UpdatedBy)
+	m["version"] = num(g.Version)
+	if d := g.Deleted; d != nil {
+		putDeletion(m, deadGroups, g.ID, *d)
+	} else {
+		m["GSI1PK"], m["GSI1SK"] = str(liveGroups), str(inventory.NameKey(g.Name))
+	}
+	return m
+}
+
+func decodeGroup(m attrMap) (inventory.Group, error) {
+	a := &attrs{m: m}
+	g := inventory.Group{
+		ID: a.str("id"), Name: a.str("name"), Description: a.str("description"), MemberCount: a.int("memberCount"),
+		CreatedAt: a.time("createdAt"), CreatedBy: a.str("createdBy"),
+		UpdatedAt: a.time("updatedAt"), UpdatedBy: a.str("updatedBy"), Version: a.int("version"),
+	}
+	g.Deleted = a.deletion()
+	if a.err != nil {
+		return g, fmt.Errorf("decode group %s: %w", g.ID, a.err)
+	}
+	return g, nil
+}
+
+// encodeTag is a tag's entry in the list of tags. It is put, always the
+// same, whenever an item gains the tag, and never deleted: its count is
+// another record (tagCountKey), moved with ADD. (A tag's entry is not
+// written by an UpdateItem that sets its index keys: minidyn v0.8.2
+// corrupts an index when an update adds a record to it.)
+func encodeTag(tag string) attrMap {
+	m := tagKey(tag)
+	m["GSI1PK"], m["GSI1SK"] = str(allTags), str(tag)
+	m["type"], m["tag"] = str("tag"), str(tag)
+	return m
+}
+
+func decodeTagCount(m attrMap) (inventory.TagCount, error) {
+	a := &attrs{m: m}
+	t := inventory.TagCount{Tag: a.str("tag"), Count: a.int("itemCount")}
+	if a.err != nil {
+		return t, fmt.Errorf("decode tag count %q: %w", t.Tag, a.err)
+	}
+	return t, nil
 }
 
 func encodeLocation(l inventory.Location) attrMap {

@@ -25,6 +25,20 @@ const (
 	locPrefix      = "LOC#"
 	locCodePrefix  = "LOCCODE#"
 	idemPrefix     = "IDEM#"
+	facetPrefix    = "F#"
+	groupPrefix    = "GROUP#"
+	groupNamePfx   = "GROUPNAME#"
+	groupSK        = "GROUP"
+	groupNameSK    = "GROUPNAME"
+	tagSK          = "TAG"
+	tagCountSK     = "COUNT"
+	liveGroups     = "GROUPS"
+	deadGroups     = "GROUPS#DELETED"
+	allTags        = "TAGS"
+	itemsByName    = "ITEMS#NAME"
+	itemsByUpdate  = "ITEMS#UPDATED"
+	gsi4           = "GSI4"
+	deletedSuffix  = "#DELETED"
 	itemSK         = "ITEM"
 	skuSK          = "SKU"
 	locSK          = "LOC"
@@ -46,7 +60,11 @@ func tableKey(pk, sk string) key { return key{"PK": str(pk), "SK": str(sk)} }
 
 func itemKey(id string) key             { return tableKey(itemPrefix+id, itemSK) }
 func skuKey(sku string) key             { return tableKey(skuPrefix+sku, skuSK) }
-func tagKey(tag, itemID string) key     { return tableKey(tagPrefix+tag, itemPrefix+itemID) }
+func tagKey(tag string) key             { return tableKey(tagPrefix+tag, tagSK) }
+func tagCountKey(tag string) key        { return tableKey(tagPrefix+tag, tagCountSK) }
+func facetKey(itemID, facet string) key { return tableKey(itemPrefix+itemID, facetPrefix+facet) }
+func groupKey(id string) key            { return tableKey(groupPrefix+id, groupSK) }
+func groupNameKey(name string) key      { return tableKey(groupNamePfx+inventory.NameKey(name), groupNameSK) }
 func stockKey(itemID, loc string) key   { return tableKey(itemPrefix+itemID, stockPrefix+loc) }
 func ledgerKey(itemID, id string) key   { return tableKey(itemPrefix+itemID, ledgerPrefix+id) }
 func activityKey(itemID, id string) key { return tableKey(itemPrefix+itemID, activityPrefix+id) }
@@ -91,7 +109,28 @@ var (
 	lowStockList         = indexList{gsi3, lowStockItems, itemPrefix, itemSK, false}
 	liveLocationsList    = indexList{gsi1, liveLocations, locPrefix, locSK, false}
 	deletedLocationsList = indexList{gsi1, deadLocations, locPrefix, locSK, true}
+	liveGroupsList       = indexList{gsi1, liveGroups, groupPrefix, groupSK, false}
+	deletedGroupsList    = indexList{gsi1, deadGroups, groupPrefix, groupSK, true}
 )
+
+// levelSort is a level's GSI2 sort key at its location: its item's SKU
+// and id, so a location lists its levels in SKU order. A level written
+// before levels held their SKU has the item id alone.
+func levelSort(l inventory.Level) string {
+	if l.SKU == "" {
+		return itemPrefix + l.ItemID
+	}
+	return itemPrefix + l.SKU + "#" + l.ItemID
+}
+
+// levelPosition is the position (sku, item id) of a level's GSI2 sort key.
+func levelPosition(sort string) inventory.Position {
+	rest := strings.TrimPrefix(sort, itemPrefix)
+	if i := strings.LastIndex(rest, "#"); i >= 0 {
+		return inventory.Position{rest[:i], rest[i+1:]}
+	}
+	return inventory.Position{rest, rest}
+}
 
 // start is the ExclusiveStartKey of a page after p (nil: the first page).
 func (l indexList) start(p inventory.Position) key {

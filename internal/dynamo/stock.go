@@ -130,6 +130,9 @@ func (s *Store) SaveStock(ctx context.Context, c inventory.StockChange) error {
 	for _, r := range c.Items {
 		tx.put("item", encodeItem(r.Next), "version = :v", attrMap{":v": num(r.Old.Version)})
 	}
+	for _, it := range c.Checked {
+		tx.check("item", itemKey(it.ID), "version = :v", attrMap{":v": num(it.Version)})
+	}
 	writeLevels(tx, c.Levels, c.Ledger)
 	return s.commit(ctx, tx, "save stock change", nil)
 }
@@ -162,21 +165,29 @@ func (s *Store) ListLevels(ctx context.Context, itemID string) ([]inventory.Leve
 	}
 }
 
-// ListLocationLevels lists the levels at a location, in item id order.
+// ListLocationLevels lists the levels at a location, in the SKU order of
+// their items.
 func (s *Store) ListLocationLevels(ctx context.Context, locationID string, r inventory.Range) ([]inventory.Level, inventory.Position, error) {
+	return query(ctx, s, locationLevelsQuery(locationID, r.After), r.Limit, decodeLevel, func(k key) inventory.Position {
+		return levelPosition(sOf(k, "GSI2SK"))
+	})
+}
+
+// locationLevelsQuery reads a location's levels in SKU order after a
+// position (sku, item id).
+func locationLevelsQuery(locationID string, after inventory.Position) *dynamodb.QueryInput {
 	var start key
-	if r.After != nil {
-		start = stockKey(r.After[0], locationID)
-		start["GSI2PK"], start["GSI2SK"] = str(locPrefix+locationID), str(itemPrefix+r.After[0])
+	if after != nil {
+		start = stockKey(after[1], locationID)
+		start["GSI2PK"] = str(locPrefix + locationID)
+		start["GSI2SK"] = str(levelSort(inventory.Level{ItemID: after[1], SKU: after[0]}))
 	}
-	return query(ctx, s, &dynamodb.QueryInput{
+	return &dynamodb.QueryInput{
 		IndexName:                 aws.String(gsi2),
 		KeyConditionExpression:    aws.String("GSI2PK = :p AND begins_with(GSI2SK, :s)"),
 		ExpressionAttributeValues: attrMap{":p": str(locPrefix + locationID), ":s": str(itemPrefix)},
 		ExclusiveStartKey:         start,
-	}, r.Limit, decodeLevel, func(k key) inventory.Position {
-		return inventory.Position{strings.TrimPrefix(sOf(k, "GSI2SK"), itemPrefix)}
-	})
+	}
 }
 
 // ListLevelLedger lists one level's ledger lines, newest first (GSI1).
@@ -237,8 +248,3 @@ func (s *Store) LastLedgerEntry(ctx context.Context, itemID, locationID, bound s
 	return &e, err
 }
 
-// ListLowStock lists live items whose available stock is below their
-// reorder point, in SKU order: the sparse GSI3 holds exactly those.
-func (s *Store) ListLowStock(ctx context.Context, r inventory.Range) ([]inventory.Item, inventory.Position, error) {
-	return queryList(ctx, s, lowStockList, r, decodeItem)
-}

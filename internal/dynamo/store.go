@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"time"
@@ -60,29 +61,79 @@ func getRecord[T any](ctx context.Context, s *Store, k key, what string, decode 
 }
 
 // SaveItem writes a change in one transaction with everything that must
-// change with the item: the SKU marker, tag rows, stock levels (and the
-// guards of their locations), ledger lines, activity entries and the
-// idempotency record.
+// change with the item: the SKU marker, facet rows, tag and group counts,
+// stock levels (and the guards of their locations), ledger lines, activity
+// entries and the idempotency record.
 func (s *Store) SaveItem(ctx context.Context, c inventory.ItemChange) error {
+	return s.SaveItems(ctx, []inventory.ItemChange{c}, c.Idempotency)
+}
+
+// SaveItems writes changes of several items in one transaction, each as
+// SaveItem writes one, with one update per tag and group counter they
+// move; a change's LiveGroup must be live.
+func (s *Store) SaveItems(ctx context.Context, changes []inventory.ItemChange, idem *inventory.IdempotencyRecord) error {
 	tx := &txn{table: s.table}
-	putIdempotency(tx, c.Idempotency)
-	if c.Old == nil {
-		tx.put("item", encodeItem(c.Next), "attribute_not_exists(PK)", nil)
-	} else {
-		tx.put("item", encodeItem(c.Next), "version = :v", attrMap{":v": num(c.Old.Version)})
+	putIdempotency(tx, idem)
+	counts := counters{tags: map[string]int64{}, groups: map[string]int64{}, liveGroups: map[string]bool{}}
+	what := "save items"
+	for _, c := range changes {
+		if c.Old == nil {
+			tx.put("item", encodeItem(c.Next), "attribute_not_exists(PK)", nil)
+		} else {
+			tx.put("item", encodeItem(c.Next), "version = :v", attrMap{":v": num(c.Old.Version)})
+		}
+		skuChanges(tx, c.Old, c.Next)
+		facetChanges(tx, c.Old, c.Next, &counts)
+		writeLevels(tx, c.Levels, c.Ledger)
+		for _, a := range c.Activity {
+			tx.put("activity", encodeActivity(a), "attribute_not_exists(PK)", nil)
+		}
+		if c.LiveGroup != "" {
+			counts.liveGroups[c.LiveGroup] = true
+		}
+		what = "save item " + c.Next.ID
 	}
-	skuChanges(tx, c.Old, c.Next)
-	tagChanges(tx, c.Old, c.Next)
-	writeLevels(tx, c.Levels, c.Ledger)
-	for _, a := range c.Activity {
-		tx.put("activity", encodeActivity(a), "attribute_not_exists(PK)", nil)
-	}
-	return s.commit(ctx, tx, "save item "+c.Next.ID, func(failed map[string]bool) error {
+	counts.write(tx)
+	return s.commit(ctx, tx, what, func(failed map[string]bool) error {
 		if failed["sku"] {
-			return inventory.Errorf(inventory.KindConflict, inventory.CodeSKUConflict, "a live item already has sku %q", c.Next.SKU)
+			for _, c := range changes {
+				if c.Old == nil || c.Old.SKU != c.Next.SKU || c.Old.Deleted != nil {
+					return inventory.Errorf(inventory.KindConflict, inventory.CodeSKUConflict, "a live item already has sku %q", c.Next.SKU)
+				}
+			}
 		}
 		return nil
 	})
+}
+
+// counters gathers what a transaction adds to tag and group counters, so
+// that each counter is one action however many items move it.
+type counters struct {
+	tags       map[string]int64
+	groups     map[string]int64
+	liveGroups map[string]bool // groups that must be live
+}
+
+func (c *counters) write(tx *txn) {
+	for _, t := range slices.Sorted(maps.Keys(c.tags)) {
+		if d := c.tags[t]; d != 0 {
+			tx.updateNamed("tagCount", tagCountKey(t), "ADD itemCount :d SET #type = :type, #tag = :tag", "",
+				map[string]string{"#type": "type", "#tag": "tag"},
+				attrMap{":d": num(d), ":type": str("tagCount"), ":tag": str(t)})
+		}
+	}
+	for _, g := range slices.Sorted(maps.Keys(c.groups)) {
+		cond := "attribute_exists(PK)"
+		if c.liveGroups[g] {
+			cond = "attribute_exists(PK) AND attribute_not_exists(deleted)"
+		}
+		tx.update("group", groupKey(g), "ADD memberCount :d", cond, attrMap{":d": num(c.groups[g])})
+	}
+	for _, g := range slices.Sorted(maps.Keys(c.liveGroups)) {
+		if _, counted := c.groups[g]; !counted {
+			tx.check("group", groupKey(g), "attribute_exists(PK) AND attribute_not_exists(deleted)", nil)
+		}
+	}
 }
 
 // putIdempotency adds the idempotency record, if any, to the transaction.
@@ -125,7 +176,7 @@ func writeLevels(tx *txn, levels []inventory.LevelChange, ledger []inventory.Led
 			cond = live
 		}
 		if g.Delta == 0 {
-			tx.check("location", locationKey(g.LocationID), cond)
+			tx.check("location", locationKey(g.LocationID), cond, nil)
 		} else {
 			tx.update("location", locationKey(g.LocationID), "ADD stockedLevels :d", cond, attrMap{":d": num(g.Delta)})
 		}
@@ -145,24 +196,53 @@ func skuChanges(tx *txn, old *inventory.Item, next inventory.Item) {
 	}
 }
 
-func tagChanges(tx *txn, old *inventory.Item, next inventory.Item) {
-	var before, after []string
-	if old != nil && old.Deleted == nil {
-		before = old.Tags
+// facetChanges writes the item's facet rows: a live item's tags, groups
+// and search keys, each a row in SKU order, all rewritten when the SKU
+// changes; and counts what the change adds to each tag and group.
+func facetChanges(tx *txn, old *inventory.Item, next inventory.Item, counts *counters) {
+	var before []string
+	if old != nil {
+		before = old.Facets()
 	}
-	if next.Deleted == nil {
-		after = next.Tags
-	}
-	for _, t := range before {
-		if !slices.Contains(after, t) {
-			tx.delete("tag", tagKey(t, next.ID), "", nil)
+	after := next.Facets()
+	resort := old != nil && old.SKU != next.SKU
+	for _, f := range before {
+		if !slices.Contains(after, f) {
+			tx.delete("facet", facetKey(next.ID, f), "", nil)
 		}
 	}
-	for _, t := range after {
-		if !slices.Contains(before, t) {
-			m := tagKey(t, next.ID)
-			m["type"], m["itemId"], m["tag"] = str("tag"), str(next.ID), str(t)
-			tx.put("tag", m, "", nil)
+	for _, f := range after {
+		if resort || !slices.Contains(before, f) {
+			tx.put("facet", encodeFacet(next, f), "", nil)
+		}
+	}
+	for _, t := range inventory.NewTags(old, next) {
+		tx.put("tag", encodeTag(t), "", nil)
+	}
+	live := func(it *inventory.Item) bool { return it != nil && it.Deleted == nil }
+	var oldTags, oldGroups []string
+	if live(old) {
+		oldTags, oldGroups = old.Tags, old.Groups
+	}
+	var nextTags, nextGroups []string
+	if live(&next) {
+		nextTags, nextGroups = next.Tags, next.Groups
+	}
+	diff(oldTags, nextTags, counts.tags)
+	diff(oldGroups, nextGroups, counts.groups)
+}
+
+// diff adds to counts −1 for each of before not in after and +1 for each
+// of after not in before.
+func diff(before, after []string, counts map[string]int64) {
+	for _, v := range before {
+		if !slices.Contains(after, v) {
+			counts[v]--
+		}
+	}
+	for _, v := range after {
+		if !slices.Contains(before, v) {
+			counts[v]++
 		}
 	}
 }
@@ -201,11 +281,6 @@ func (s *Store) commit(ctx context.Context, tx *txn, what string, conflict func(
 		}
 	}
 	return fmt.Errorf("%s: %w (%v)", what, inventory.ErrStale, err)
-}
-
-// ListItems lists live items in SKU order.
-func (s *Store) ListItems(ctx context.Context, r inventory.Range) ([]inventory.Item, inventory.Position, error) {
-	return queryList(ctx, s, liveItemsList, r, decodeItem)
 }
 
 // ListDeletedItems lists deleted items, newest deletion first.
@@ -351,10 +426,15 @@ func (t *txn) update(role string, k key, update, condition string, values attrMa
 	t.roles = append(t.roles, role)
 }
 
-func (t *txn) check(role string, k key, condition string) {
+func (t *txn) check(role string, k key, condition string, values attrMap) {
 	t.items = append(t.items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-		TableName: &t.table, Key: k, ConditionExpression: &condition}})
+		TableName: &t.table, Key: k, ConditionExpression: &condition, ExpressionAttributeValues: values}})
 	t.roles = append(t.roles, role)
+}
+
+func (t *txn) updateNamed(role string, k key, update, condition string, names map[string]string, values attrMap) {
+	t.update(role, k, update, condition, values)
+	t.items[len(t.items)-1].Update.ExpressionAttributeNames = names
 }
 
 func (t *txn) delete(role string, k key, condition string, values attrMap) {

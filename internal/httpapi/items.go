@@ -116,16 +116,6 @@ func (a *api) restoreItem(r *http.Request) (reply, error) {
 	return itemReply(http.StatusOK, d, replayed), nil
 }
 
-func (a *api) listItems(r *http.Request) (reply, error) {
-	lowStock, err := boolParam(r, "lowStock")
-	if err != nil {
-		return reply{}, err
-	}
-	return a.itemPage(r, func(ctx context.Context, pr inventory.PageRequest) (inventory.Page[usecase.ItemDetail], error) {
-		return a.Service.ListItems(ctx, pr, lowStock)
-	})
-}
-
 func (a *api) listDeletedItems(r *http.Request) (reply, error) {
 	return a.itemPage(r, a.Service.ListDeletedItems)
 }

@@ -49,10 +49,10 @@ var (
 	pageQuery = []string{"limit", "cursor"}
 	// Item responses link the item's image with presigned GETs.
 	readItem = access.Grants{access.GetItems, access.LinkThumbnails}
-	// Item changes rewrite the item, its SKU marker, tag, stock, ledger
-	// and activity rows, and the idempotency record, and delete released
-	// markers and tag rows.
-	changeItem = access.Grants{access.GetItems, access.PutItems, access.DeleteItems, access.LinkThumbnails}
+	// Item changes rewrite the item, its SKU marker, facet, stock, ledger
+	// and activity rows, and the idempotency record, delete released
+	// markers and facet rows, and move tag and group counters.
+	changeItem = access.Grants{access.GetItems, access.PutItems, access.DeleteItems, access.UpdateItems, access.LinkThumbnails}
 	// Stock changes read what they change in one BatchGetItem, and keep
 	// their locations' counts of stocked levels (UpdateItem) or check that
 	// they are live (ConditionCheckItem).
@@ -60,6 +60,16 @@ var (
 	// Location changes rewrite the location and its code marker, and
 	// delete a released marker.
 	changeLocation = access.Grants{access.GetItems, access.PutItems, access.DeleteItems}
+	// Lists of items by filter.
+	listItems = access.Grants{access.GetItems, access.QueryIndexes, access.BatchGetItems, access.LinkThumbnails}
+	// Group changes rewrite the group and its name marker, and delete a
+	// released marker.
+	changeGroup = access.Grants{access.GetItems, access.PutItems, access.DeleteItems}
+	// Membership changes read the items (one consistent BatchGetItem for a
+	// batch), rewrite them with their facet rows and activity, delete
+	// facet rows, move the group's counter (UpdateItem) or check it live.
+	changeMembers = access.Grants{access.GetItems, access.BatchGetItems, access.PutItems, access.DeleteItems,
+		access.UpdateItems}
 )
 
 // Routes is the route table.
@@ -74,16 +84,21 @@ var Routes = []Route{
 	{Function: "CreateItem", Method: "POST", Path: "/items", Role: RoleEditor,
 		Grants: access.Grants{access.GetItems, access.PutItems, access.UpdateItems, access.CheckItems},
 		handle: (*api).createItem},
-	{Function: "ListItems", Method: "GET", Path: "/items", Role: RoleViewer, Query: slices.Concat(pageQuery, []string{"lowStock"}),
-		Grants: access.Grants{access.QueryIndexes, access.LinkThumbnails},
+	// Filters read an index of whole items, or facet rows or levels and
+	// then their items (BatchGetItem); a group or a location named is read
+	// first.
+	{Function: "ListItems", Method: "GET", Path: "/items", Role: RoleViewer,
+		Query:  slices.Concat(pageQuery, []string{"lowStock", "q", "tag", "groupId", "locationId", "minQuantity", "maxQuantity", "sort"}),
+		Grants: listItems,
 		handle: (*api).listItems},
+	// The item's groups are read by id (BatchGetItem) for their names.
 	{Function: "GetItem", Method: "GET", Path: "/items/{id}", Role: RoleViewer,
-		Grants: readItem,
+		Grants: append(access.Grants{access.BatchGetItems}, readItem...),
 		handle: (*api).getItem},
 	// A new quantity reads the item's levels, and may empty the one at a
 	// location other than the default (its count goes down).
 	{Function: "UpdateItem", Method: "PATCH", Path: "/items/{id}", Role: RoleEditor,
-		Grants: append(access.Grants{access.QueryTable, access.UpdateItems}, changeItem...),
+		Grants: append(access.Grants{access.QueryTable}, changeItem...),
 		handle: (*api).updateItem},
 	{Function: "DeleteItem", Method: "DELETE", Path: "/items/{id}", Role: RoleEditor,
 		Grants: changeItem,
@@ -92,7 +107,7 @@ var Routes = []Route{
 		Grants: access.Grants{access.QueryIndexes, access.LinkThumbnails},
 		handle: (*api).listDeletedItems},
 	{Function: "RestoreItem", Method: "POST", Path: "/items/{id}/restore", Role: RoleEditor,
-		Grants: access.Grants{access.GetItems, access.PutItems, access.LinkThumbnails},
+		Grants: access.Grants{access.GetItems, access.PutItems, access.UpdateItems, access.LinkThumbnails},
 		handle: (*api).restoreItem},
 	{Function: "ListItemHistory", Method: "GET", Path: "/items/{id}/history", Role: RoleViewer, Query: slices.Concat(pageQuery, []string{"locationId"}),
 		Grants: access.Grants{access.GetItems, access.QueryTable, access.QueryIndexes},
@@ -136,16 +151,54 @@ var Routes = []Route{
 		Grants: access.Grants{access.GetItems, access.QueryIndexes},
 		handle: (*api).listLocationHistory},
 
+	{Function: "CreateGroup", Method: "POST", Path: "/groups", Role: RoleEditor,
+		Grants: access.Grants{access.GetItems, access.PutItems},
+		handle: (*api).createGroup},
+	{Function: "ListGroups", Method: "GET", Path: "/groups", Role: RoleViewer, Query: pageQuery,
+		Grants: access.Grants{access.QueryIndexes},
+		handle: (*api).listGroups},
+	{Function: "GetGroup", Method: "GET", Path: "/groups/{id}", Role: RoleViewer,
+		Grants: access.Grants{access.GetItems},
+		handle: (*api).getGroup},
+	{Function: "UpdateGroup", Method: "PATCH", Path: "/groups/{id}", Role: RoleEditor,
+		Grants: changeGroup,
+		handle: (*api).updateGroup},
+	{Function: "DeleteGroup", Method: "DELETE", Path: "/groups/{id}", Role: RoleEditor,
+		Grants: changeGroup,
+		handle: (*api).deleteGroup},
+	{Function: "RestoreGroup", Method: "POST", Path: "/groups/{id}/restore", Role: RoleEditor,
+		Grants: access.Grants{access.GetItems, access.PutItems},
+		handle: (*api).restoreGroup},
+	{Function: "ListDeletedGroups", Method: "GET", Path: "/deleted-groups", Role: RoleViewer, Query: pageQuery,
+		Grants: access.Grants{access.QueryIndexes},
+		handle: (*api).listDeletedGroups},
+	// One item's membership is its read-modify-write (GetItem).
+	{Function: "AddGroupMember", Method: "PUT", Path: "/groups/{id}/items/{itemId}", Role: RoleEditor,
+		Grants: access.Grants{access.GetItems, access.PutItems, access.UpdateItems},
+		handle: (*api).addGroupMember},
+	{Function: "RemoveGroupMember", Method: "DELETE", Path: "/groups/{id}/items/{itemId}", Role: RoleEditor,
+		Grants: access.Grants{access.GetItems, access.PutItems, access.DeleteItems, access.UpdateItems},
+		handle: (*api).removeGroupMember},
+	{Function: "ChangeGroupMembers", Method: "POST", Path: "/groups/{id}/items", Role: RoleEditor,
+		Grants: changeMembers,
+		handle: (*api).changeGroupMembers},
+	{Function: "ListGroupItems", Method: "GET", Path: "/groups/{id}/items", Role: RoleViewer, Query: pageQuery,
+		Grants: access.Grants{access.GetItems, access.QueryIndexes, access.BatchGetItems, access.LinkThumbnails},
+		handle: (*api).listGroupItems},
+	{Function: "ListTags", Method: "GET", Path: "/tags", Role: RoleViewer, Query: pageQuery,
+		Grants: access.Grants{access.QueryIndexes},
+		handle: (*api).listTags},
+
 	{Function: "CreateAdjustment", Method: "POST", Path: "/adjustments", Role: RoleEditor,
 		Grants: changeStock,
 		handle: (*api).createAdjustment},
 	{Function: "CreateCount", Method: "POST", Path: "/counts", Role: RoleEditor,
 		Grants: changeStock,
 		handle: (*api).createCount},
-	// A transfer's destination level is never left empty, so it never
-	// only checks a location.
+	// A transfer checks its item's version (ConditionCheckItem) rather
+	// than rewriting it.
 	{Function: "CreateTransfer", Method: "POST", Path: "/transfers", Role: RoleEditor,
-		Grants: access.Grants{access.GetItems, access.BatchGetItems, access.PutItems, access.UpdateItems},
+		Grants: changeStock,
 		handle: (*api).createTransfer},
 }
 

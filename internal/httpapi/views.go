@@ -12,21 +12,22 @@ import (
 // The JSON representations of openapi.yaml's schemas.
 
 type itemJSON struct {
-	ID           string        `json:"id"`
-	SKU          string        `json:"sku"`
-	Name         string        `json:"name"`
-	Description  string        `json:"description"`
-	Quantity     int64         `json:"quantity"`
-	Available    int64         `json:"available"`
-	Tags         []string      `json:"tags"`
-	ReorderPoint *int64        `json:"reorderPoint"`
-	CreatedAt    string        `json:"createdAt"`
-	CreatedBy    string        `json:"createdBy"`
-	UpdatedAt    string        `json:"updatedAt"`
-	UpdatedBy    string        `json:"updatedBy"`
-	Version      int64         `json:"version"`
-	Deleted      *deletionJSON `json:"deleted,omitempty"`
-	Image        *imageJSON    `json:"image,omitempty"`
+	ID           string          `json:"id"`
+	SKU          string          `json:"sku"`
+	Name         string          `json:"name"`
+	Description  string          `json:"description"`
+	Quantity     int64           `json:"quantity"`
+	Available    int64           `json:"available"`
+	Tags         []string        `json:"tags"`
+	ReorderPoint *int64          `json:"reorderPoint"`
+	CreatedAt    string          `json:"createdAt"`
+	CreatedBy    string          `json:"createdBy"`
+	UpdatedAt    string          `json:"updatedAt"`
+	UpdatedBy    string          `json:"updatedBy"`
+	Version      int64           `json:"version"`
+	Deleted      *deletionJSON   `json:"deleted,omitempty"`
+	Image        *imageJSON      `json:"image,omitempty"`
+	Groups       *[]groupRefJSON `json:"groups,omitempty"` // GET /items/{id} only
 }
 
 type deletionJSON struct {
@@ -126,6 +127,7 @@ func itemView(d usecase.ItemDetail) itemJSON {
 	if j.Tags == nil {
 		j.Tags = []string{}
 	}
+	j.Groups = groupRefsView(d.Groups)
 	if del := it.Deleted; del != nil {
 		j.Deleted = &deletionJSON{At: jsonTime(del.At), By: del.By, Comment: del.Comment}
 	}

@@ -60,6 +60,12 @@ const (
 	CodeInsufficientStock     = "insufficient_stock"
 	CodeCountMismatch         = "count_mismatch"
 	CodeUseAdjustments        = "use_adjustments"
+	CodeGroupNotFound         = "group_not_found"
+	CodeGroupDeleted          = "group_deleted"
+	CodeGroupNotDeleted       = "group_not_deleted"
+	CodeGroupNameConflict     = "group_name_conflict"
+	CodeItemGroupLimit        = "item_group_limit"
+	CodeChangeTooLarge        = "change_too_large"
 	CodeServiceUnavailable    = "service_unavailable"
 	CodeInternal              = "internal_error"
 )

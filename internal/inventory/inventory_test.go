@@ -253,7 +253,8 @@ func TestCursorFormats(t *testing.T) {
 		{ItemsCursor, "not-a-cursor"},
 		{ItemsCursor, "A~01JDQ3ZK7X9V4M2N8P6R5T3W1Y~x"},
 		{ItemsCursor, "A B~01JDQ3ZK7X9V4M2N8P6R5T3W1Y"},
-		{ItemsCursor, DeletedItemsCursor.Example}, // another list's
+		{ItemsCursor, "BOLT-M8-40~01JDQ3ZK7X9V4M2N8P6R5T3W1Y~"},
+		{ItemsCursor, LedgerCursor.Example}, // another list's
 		{DeletedItemsCursor, ItemsCursor.Example},
 		{LedgerCursor, "01jdq4a2b3c4d5e6f7g8h9j0km"},
 		{LedgerCursor, "eyJQSyI6IklURU0jMDFKRFEzWks3WDlWNE0yTjhQNlI1VDNXMVkifQ"},

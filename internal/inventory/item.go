@@ -27,6 +27,7 @@ type Item struct {
 	Quantity     int64 // on hand, over all locations
 	Committed    int64 // committed, over all locations
 	Tags         []string
+	Groups       []string // ids of the groups it is a member of, sorted
 	ReorderPoint *int64
 	CreatedAt    time.Time
 	CreatedBy    string
@@ -55,6 +56,9 @@ type ItemChange struct {
 	Levels   []LevelChange
 	Ledger   []LedgerEntry
 	Activity []Activity
+	// LiveGroup, when set, is the group whose membership the change
+	// changes: it must still be live when the change commits.
+	LiveGroup string
 	// Idempotency, when set, is recorded with the change, so that the
 	// change and the record of its result exist together or not at all.
 	Idempotency *IdempotencyRecord
@@ -122,7 +126,7 @@ func NewItem(in CreateInput, actor string, now time.Time) ItemChange {
 	if location == "" {
 		location = DefaultLocation
 	}
-	m := newMoves(actor, now, []Level{{ItemID: item.ID, LocationID: location}})
+	m := newMoves(actor, now, []Level{{ItemID: item.ID, LocationID: location, SKU: item.SKU}})
 	m.move(0, in.Quantity, ReasonItemCreated, "", "")
 	c.Levels, c.Ledger = m.result()
 	return c
@@ -142,7 +146,8 @@ func touch(next *Item, old Item, actor string, now time.Time) {
 // stock (levels are the item's levels, read with it; with none holding
 // stock, the default location's): when stock is at more than one location
 // it is use_adjustments, and below what is committed there
-// insufficient_stock.
+// insufficient_stock. A new SKU rewrites every level (levels are the
+// item's levels), which a location lists in SKU order.
 func ApplyPatch(old Item, p Patch, levels []Level, actor string, now time.Time) (c ItemChange, ok bool, err error) {
 	now = instant(now)
 	next := old
@@ -187,10 +192,21 @@ func ApplyPatch(old Item, p Patch, levels []Level, actor string, now time.Time) 
 				FieldError{Field: "/quantity", Code: "insufficient_stock", Available: ptr(level.Available()),
 					Message: fmt.Sprintf("%d are committed at %s; the quantity can go down by at most %d", level.Committed, level.LocationID, level.Available())})
 		}
+		level.SKU = next.SKU
 		m := newMoves(actor, now, []Level{level})
 		m.move(0, delta, ReasonQuantitySet, "", "")
 		c.Levels, c.Ledger = m.result()
 		c.Next.UpdatedAt = m.at
+	}
+	if next.SKU != old.SKU {
+		for _, l := range levels {
+			if slices.ContainsFunc(c.Levels, func(x LevelChange) bool { return x.Next.LocationID == l.LocationID }) {
+				continue
+			}
+			resorted := l
+			resorted.SKU = next.SKU
+			c.Levels = append(c.Levels, LevelChange{Old: &l, Next: resorted})
+		}
 	}
 	return c, true, nil
 }

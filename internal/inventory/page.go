@@ -57,12 +57,20 @@ const (
 	cursorTime = `[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z`
 	cursorCode = `[A-Z0-9][A-Z0-9-]{1,15}`
 	cursorLoc  = `(default|[0-9A-HJKMNP-TV-Z]{26})`
+	// cursorNameKey: a NameKey (folded words joined by "!"; no spaces).
+	cursorNameKey = `[^~\x00-\x20]{0,800}`
+	// cursorHex: text as lower-case hexadecimal UTF-8, for fields (tags)
+	// that may hold any character, "~" included.
+	cursorHex = `([0-9a-f]{2}){1,200}`
 )
 
 // The lists' cursor formats.
 var (
-	// ItemsCursor: live items in SKU order; position (sku, id).
-	ItemsCursor = newCursorFormat("items", "BOLT-M8-40~01JDQ3ZK7X9V4M2N8P6R5T3W1Y", cursorSKU, cursorULID)
+	// ItemsCursor: live items (GET /items, a group's items) in the order
+	// asked for; position (sort value, id), the sort value being the SKU,
+	// the NameKey of the name, or the update time. One grammar admits all
+	// three, so a cursor is never refused for its order.
+	ItemsCursor = newCursorFormat("items", "BOLT-M8-40~01JDQ3ZK7X9V4M2N8P6R5T3W1Y", cursorNameKey, cursorULID)
 	// DeletedItemsCursor: deleted items, newest deletion first; position
 	// (deleted at, id).
 	DeletedItemsCursor = newCursorFormat("deleted items", "2024-11-26T10:00:00.000Z~01JDQ3ZK7X9V4M2N8P6R5T3W1Y", cursorTime, cursorULID)
@@ -75,9 +83,16 @@ var (
 	// DeletedLocationsCursor: deleted locations, newest deletion first;
 	// position (deleted at, id).
 	DeletedLocationsCursor = newCursorFormat("deleted locations", "2024-11-26T10:00:00.000Z~01JDQ3ZK7X9V4M2N8P6R5T3W1Y", cursorTime, cursorULID)
-	// LocationStockCursor: the levels at a location, in item id order;
-	// position (item id).
-	LocationStockCursor = newCursorFormat("location stock", "01JDQ3ZK7X9V4M2N8P6R5T3W1Y", cursorULID)
+	// LocationStockCursor: the levels at a location, in the SKU order of
+	// their items; position (sku, item id).
+	LocationStockCursor = newCursorFormat("location stock", "BOLT-M8-40~01JDQ3ZK7X9V4M2N8P6R5T3W1Y", cursorSKU, cursorULID)
+	// GroupsCursor: live groups in name order; position (NameKey, id).
+	GroupsCursor = newCursorFormat("groups", "spring!sale~01JDQ3ZK7X9V4M2N8P6R5T3W1Y", cursorNameKey, cursorULID)
+	// DeletedGroupsCursor: deleted groups, newest deletion first;
+	// position (deleted at, id).
+	DeletedGroupsCursor = newCursorFormat("deleted groups", "2024-11-26T10:00:00.000Z~01JDQ3ZK7X9V4M2N8P6R5T3W1Y", cursorTime, cursorULID)
+	// TagsCursor: tags in order; position (the tag, as hexadecimal UTF-8).
+	TagsCursor = newCursorFormat("tags", "666173746e6572", cursorHex)
 	// LocationLedgerCursor: every item's ledger lines at a location, newest
 	// first; position (line id, item id).
 	LocationLedgerCursor = newCursorFormat("location history", "01JDQ4A2B3C4D5E6F7G8H9J0KM~01JDQ3ZK7X9V4M2N8P6R5T3W1Y", cursorULID, cursorULID)

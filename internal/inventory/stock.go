@@ -45,10 +45,13 @@ var LedgerReasons = []string{ReasonItemCreated, ReasonQuantitySet, ReasonReceive
 type Level struct {
 	ItemID     string
 	LocationID string
-	OnHand     int64
-	Committed  int64 // promised to shipments not yet dispatched
-	Incoming   int64 // on its way here in shipments not yet received
-	UpdatedAt  time.Time
+	// SKU is the item's SKU, which orders a location's levels; every
+	// change of a level writes the SKU of the item as read with it.
+	SKU       string
+	OnHand    int64
+	Committed int64 // promised to shipments not yet dispatched
+	Incoming  int64 // on its way here in shipments not yet received
+	UpdatedAt time.Time
 	// LastLedgerID is the id of the level's newest ledger line: its
 	// version. Ledger ids of one level grow in the order their changes
 	// commit.
@@ -194,14 +197,28 @@ func Short(message string, fields ...FieldError) *Error {
 // record. Storage refuses it with ErrStale if a level or an item it writes
 // is no longer as read, or a location a level becomes stocked (or stays
 // empty) at was deleted meanwhile. An item whose totals do not change (a
-// transfer's) is not written, so it is checked live when read only: a
-// change that commits just after a concurrent delete of the item moves the
-// goods of a deleted item, which its ledger records (docs/data-model.md §4).
+// transfer's) is not written but checked (Checked): its version must still
+// be the one read, so the change cannot commit after a concurrent delete or
+// SKU change of the item.
 type StockChange struct {
 	Items       []ItemRevision
+	Checked     []Item // items with levels written whose record is not
 	Levels      []LevelChange
 	Ledger      []LedgerEntry
 	Idempotency *IdempotencyRecord
+}
+
+// finish stamps each level written with its item's SKU and checks the
+// items with levels written that it does not rewrite.
+func (c *StockChange) finish(st StockState) {
+	for i := range c.Levels {
+		c.Levels[i].Next.SKU = st.Items[c.Levels[i].Next.ItemID].SKU
+		id := c.Levels[i].Next.ItemID
+		if !slices.ContainsFunc(c.Items, func(r ItemRevision) bool { return r.Next.ID == id }) &&
+			!slices.ContainsFunc(c.Checked, func(it Item) bool { return it.ID == id }) {
+			c.Checked = append(c.Checked, st.Items[id])
+		}
+	}
 }
 
 // ItemRevision is an item as read and as it is to be written.

@@ -273,6 +273,7 @@ func Adjust(in AdjustmentInput, st StockState, actor string, now time.Time) (Sto
 	if c.Items, err = reviseItems(st, c.Ledger, actor, m.at); err != nil {
 		return StockChange{}, Adjustment{}, err
 	}
+	c.finish(st)
 	return c, adj, nil
 }
 
@@ -354,6 +355,7 @@ func CountStock(in CountInput, st StockState, actor string, now time.Time) (Stoc
 	if c.Items, err = reviseItems(st, c.Ledger, actor, m.at); err != nil {
 		return StockChange{}, Count{}, err
 	}
+	c.finish(st)
 	return c, Count{ID: id, ItemID: in.ItemID, LocationID: in.LocationID, Counted: counted, Expected: in.Expected,
 		Delta: e.Delta, OnHandAfter: e.OnHandAfter, Actor: actor, At: m.at}, nil
 }
@@ -432,6 +434,7 @@ func TransferStock(in TransferInput, st StockState, actor string, now time.Time)
 	inn := m.move(1, in.Quantity, ReasonTransferIn, id, in.Note)
 	c := StockChange{}
 	c.Levels, c.Ledger = m.result()
+	c.finish(st)
 	return c, Transfer{ID: id, ItemID: in.ItemID, FromLocationID: in.FromLocationID, ToLocationID: in.ToLocationID,
 		Quantity: in.Quantity, Note: in.Note, FromOnHand: out.OnHandAfter, ToOnHand: inn.OnHandAfter, Actor: actor, At: m.at}, nil
 }

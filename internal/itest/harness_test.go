@@ -204,7 +204,15 @@ func (e *env) must(want int, q req) result {
 	e.t.Helper()
 	res := e.do(q)
 	if res.Status != want {
-		e.t.Fatalf("%s %s: status %d, want %d; body %s", q.Method, q.Path, res.Status, want, res.Body)
+		var logged []string
+		if res.Status >= 500 {
+			for _, line := range strings.Split(e.logs.String(), "\n") {
+				if strings.Contains(line, `"level":"ERROR"`) {
+					logged = append(logged, line)
+				}
+			}
+		}
+		e.t.Fatalf("%s %s: status %d, want %d; body %s%s", q.Method, q.Path, res.Status, want, res.Body, strings.Join(logged, "\n"))
 	}
 	return res
 }
@@ -225,6 +233,12 @@ func (l *logBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 // requests returns the per-request log lines so far.

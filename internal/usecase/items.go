@@ -15,7 +15,8 @@ import (
 // image is ready.
 type ItemDetail struct {
 	inventory.Item
-	Links *ImageLinks // nil unless Item.Image is ready
+	Links  *ImageLinks          // nil unless Item.Image is ready
+	Groups []inventory.GroupRef // the live groups it is in; GetItem sets it, others leave it nil
 }
 
 // ImageLinks are presigned URLs of a ready image.
@@ -58,11 +59,30 @@ func (s *Service) CreateItem(ctx context.Context, req Request, in inventory.Crea
 	return s.detailed(ctx, it, replayed, err)
 }
 
-// GetItem returns a live item.
+// GetItem returns a live item, with the live groups it is a member of.
 func (s *Service) GetItem(ctx context.Context, id string) (ItemDetail, error) {
 	it, err := s.readItem(ctx, id, live)
 	d, _, err := s.detailed(ctx, it, false, err)
-	return d, err
+	if err != nil {
+		return d, err
+	}
+	d.Groups = []inventory.GroupRef{}
+	if len(it.Groups) == 0 {
+		return d, nil
+	}
+	groups, err := s.Store.GetGroups(ctx, it.Groups)
+	if err != nil {
+		return d, err
+	}
+	for _, gid := range it.Groups {
+		if g, ok := groups[gid]; ok && g.Deleted == nil {
+			d.Groups = append(d.Groups, inventory.GroupRef{ID: g.ID, Name: g.Name})
+		}
+	}
+	slices.SortFunc(d.Groups, func(a, b inventory.GroupRef) int {
+		return strings.Compare(inventory.NameKey(a.Name), inventory.NameKey(b.Name))
+	})
+	return d, nil
 }
 
 // UpdateItem applies a merge patch to a live item. A patch that changes
@@ -73,7 +93,7 @@ func (s *Service) UpdateItem(ctx context.Context, req Request, id string, p inve
 	}
 	it, err := s.changeItem(ctx, id, live, req, nil, func(old inventory.Item) (*inventory.ItemChange, error) {
 		var levels []inventory.Level
-		if p.Quantity != nil && *p.Quantity != old.Quantity {
+		if (p.Quantity != nil && *p.Quantity != old.Quantity) || (p.SKU != nil && *p.SKU != old.SKU) {
 			var err error
 			if levels, err = s.Store.ListLevels(ctx, old.ID); err != nil {
 				return nil, err
@@ -82,6 +102,11 @@ func (s *Service) UpdateItem(ctx context.Context, req Request, id string, p inve
 		c, ok, err := inventory.ApplyPatch(old, p, levels, req.Actor, s.now())
 		if !ok || err != nil {
 			return nil, err
+		}
+		if n := c.Actions(); n > inventory.MaxTransactionActions {
+			return nil, inventory.Errorf(inventory.KindConflict, inventory.CodeChangeTooLarge,
+				"this change would write %d records, more than one transaction can hold (%d): each tag added or removed writes 2-3 records, and a new SKU rewrites every tag, group, search key and stock level of the item; make the change in two smaller requests (e.g. the SKU apart, or half of the tags at a time)",
+				n, inventory.MaxTransactionActions)
 		}
 		return &c, nil
 	})
@@ -116,13 +141,85 @@ func (s *Service) RestoreItem(ctx context.Context, req Request, id string) (Item
 	return s.detailed(ctx, it, replayed, err)
 }
 
-// ListItems lists live items in SKU order; with lowStock, only those whose
-// available stock is below their reorder point.
-func (s *Service) ListItems(ctx context.Context, pr inventory.PageRequest, lowStock bool) (inventory.Page[ItemDetail], error) {
-	if lowStock {
-		return s.itemPage(ctx, inventory.ItemsCursor, pr, s.Store.ListLowStock)
+// ItemList is one page of a filtered list of items. BudgetExhausted says
+// the page stopped early: reading was bounded (inventory.ListBudgetItems
+// candidates, inventory.ListBudgetReads reads) and it found fewer than
+// the page's limit within it; NextCursor continues from where it stopped.
+type ItemList struct {
+	inventory.Page[ItemDetail]
+	BudgetExhausted bool
+}
+
+// ListItems lists the live items that match a query, in its order. The
+// query's source (inventory.ItemQuery.Source) is read page after page, its
+// items filtered, until the page is full, the source is done, or the
+// budget is spent.
+func (s *Service) ListItems(ctx context.Context, pr inventory.PageRequest, q inventory.ItemQuery) (ItemList, error) {
+	if err := q.Validate(); err != nil {
+		return ItemList{}, err
 	}
-	return s.itemPage(ctx, inventory.ItemsCursor, pr, s.Store.ListItems)
+	r, err := inventory.ItemsCursor.Range(pr)
+	if err != nil {
+		return ItemList{}, err
+	}
+	if q.GroupID != "" {
+		if _, err := s.readGroup(ctx, q.GroupID, live); err != nil {
+			return ItemList{}, err
+		}
+	}
+	if q.LocationID != "" {
+		if _, err := s.readLocation(ctx, q.LocationID, anyState); err != nil {
+			return ItemList{}, err
+		}
+	}
+	src := q.Source()
+	var found []inventory.Item
+	var next inventory.Position
+	after, examined, exhausted := r.After, 0, true
+	batch := r.Limit
+	for reads := 0; reads < inventory.ListBudgetReads && examined < inventory.ListBudgetItems; reads++ {
+		items, pos, err := s.Store.ListItemSource(ctx, src, inventory.Range{Limit: min(batch, inventory.ListBudgetItems-examined), After: after})
+		if err != nil {
+			return ItemList{}, fmt.Errorf("list items: %w", err)
+		}
+		examined += len(items)
+		for _, it := range items {
+			if !q.Match(it) {
+				continue
+			}
+			found = append(found, it)
+			if len(found) == r.Limit {
+				break
+			}
+		}
+		if len(found) == r.Limit {
+			last := found[len(found)-1]
+			if last.ID == items[len(items)-1].ID && pos == nil {
+				next = nil // the last candidate of the source
+			} else {
+				next = inventory.SortPosition(last, src.Sort)
+			}
+			exhausted = false
+			break
+		}
+		if pos == nil {
+			next, exhausted = nil, false
+			break
+		}
+		after, next = pos, pos
+		// What is left to find, with room for what the filters drop.
+		batch = min(inventory.MaxPageSize, 2*batch)
+	}
+	out := ItemList{Page: inventory.Page[ItemDetail]{Items: make([]ItemDetail, 0, len(found)), NextCursor: inventory.ItemsCursor.Encode(next)},
+		BudgetExhausted: exhausted}
+	for _, it := range found {
+		d, err := s.detail(ctx, it)
+		if err != nil {
+			return ItemList{}, err
+		}
+		out.Items = append(out.Items, d)
+	}
+	return out, nil
 }
 
 // ListDeletedItems lists deleted items, newest deletion first.

@@ -20,6 +20,7 @@ type Store interface {
 	ItemStore
 	LocationStore
 	StockStore
+	GroupStore
 	// GetIdempotency returns the record of scope unexpired at now, or nil.
 	GetIdempotency(ctx context.Context, scope string, now time.Time) (*inventory.IdempotencyRecord, error)
 }
@@ -35,17 +36,44 @@ type ItemStore interface {
 	// inventory.ErrIdempotencyRace (c.Idempotency's scope was recorded
 	// meanwhile), or a domain error (sku_conflict).
 	SaveItem(ctx context.Context, c inventory.ItemChange) error
-	ListItems(ctx context.Context, r inventory.Range) ([]inventory.Item, inventory.Position, error)
 	ListDeletedItems(ctx context.Context, r inventory.Range) ([]inventory.Item, inventory.Position, error)
-	// ListLowStock lists live items whose available stock is below their
-	// reorder point, in SKU order.
-	ListLowStock(ctx context.Context, r inventory.Range) ([]inventory.Item, inventory.Position, error)
 	// ListLedger and ListActivity list an item's ledger lines and its
 	// activity records (other than stock changes, which are its ledger
 	// lines), newest first, strongly consistently. Both start after any
 	// ULID position, whether or not it names one of their own records.
 	ListLedger(ctx context.Context, itemID string, r inventory.Range) ([]inventory.LedgerEntry, inventory.Position, error)
 	ListActivity(ctx context.Context, itemID string, r inventory.Range) ([]inventory.Activity, inventory.Position, error)
+}
+
+// GroupStore keeps groups, and finds items by what they are filed under.
+type GroupStore interface {
+	// GetGroup reads a group, live or deleted, strongly consistently; a
+	// missing one is group_not_found.
+	GetGroup(ctx context.Context, id string) (inventory.Group, error)
+	// GetGroups reads groups by id (eventually consistent); missing ones
+	// are absent from the map.
+	GetGroups(ctx context.Context, ids []string) (map[string]inventory.Group, error)
+	// SaveGroup commits a change of a group, or fails with
+	// inventory.ErrStale, inventory.ErrIdempotencyRace or
+	// group_name_conflict.
+	SaveGroup(ctx context.Context, c inventory.GroupChange) error
+	// ListGroups lists live groups in name order (NameKey);
+	// ListDeletedGroups deleted ones, newest deletion first.
+	ListGroups(ctx context.Context, r inventory.Range) ([]inventory.Group, inventory.Position, error)
+	ListDeletedGroups(ctx context.Context, r inventory.Range) ([]inventory.Group, inventory.Position, error)
+	// SaveItems commits changes of several items (memberships of one
+	// group) in one transaction, with idem's record if any; it fails like
+	// SaveItem, and with ErrStale if a change's LiveGroup is not live.
+	SaveItems(ctx context.Context, changes []inventory.ItemChange, idem *inventory.IdempotencyRecord) error
+	// ListTags lists the tags of live items with their counts, in tag
+	// order, leaving out tags no live item has.
+	ListTags(ctx context.Context, r inventory.Range) ([]inventory.TagCount, inventory.Position, error)
+	// ListItemSource reads up to r.Limit entries of a source after r.After
+	// and returns the live items among them, in the source's order, with
+	// the position of the last entry read (nil at the end). Entries whose
+	// item is missing or deleted (index lag; a deleted item's levels) are
+	// read but not returned.
+	ListItemSource(ctx context.Context, src inventory.ItemSource, r inventory.Range) ([]inventory.Item, inventory.Position, error)
 }
 
 // LocationStore keeps locations.
@@ -70,7 +98,8 @@ type StockStore interface {
 	SaveStock(ctx context.Context, c inventory.StockChange) error
 	// ListLevels returns every level of an item, strongly consistently.
 	ListLevels(ctx context.Context, itemID string) ([]inventory.Level, error)
-	// ListLocationLevels lists the levels at a location, in item id order.
+	// ListLocationLevels lists the levels at a location, in the SKU order
+	// of their items (Level.SKU), position (sku, item id).
 	ListLocationLevels(ctx context.Context, locationID string, r inventory.Range) ([]inventory.Level, inventory.Position, error)
 	// GetItems reads items by id (eventually consistent); missing ones are
 	// absent from the map.

@@ -212,10 +212,10 @@ func changeStock[T any](ctx context.Context, s *Service, keys inventory.StockKey
 }
 
 // stockActions is the number of actions of a stock change's transaction:
-// each level, ledger line and item, each location guard, and the
+// each level, ledger line, item written or checked, each location guard, and the
 // idempotency record.
 func stockActions(c inventory.StockChange) int {
-	n := len(c.Levels) + len(c.Ledger) + len(c.Items) + len(inventory.LocationGuards(c.Levels))
+	n := len(c.Levels) + len(c.Ledger) + len(c.Items) + len(c.Checked) + len(inventory.LocationGuards(c.Levels))
 	if c.Idempotency != nil {
 		n++
 	}

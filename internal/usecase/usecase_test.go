@@ -274,7 +274,7 @@ func TestListsPageOnceEach(t *testing.T) {
 	var skus []string
 	pr := inventory.PageRequest{Limit: 3}
 	for pages := 0; ; pages++ {
-		p, err := f.svc.ListItems(f.ctx, pr, false)
+		p, err := f.svc.ListItems(f.ctx, pr, inventory.ItemQuery{})
 		if err != nil || pages > 4 {
 			t.Fatalf("page %d: %v", pages, err)
 		}
@@ -299,7 +299,7 @@ func TestListsPageOnceEach(t *testing.T) {
 	if err != nil || len(p.Items) != 2 || p.Items[0].ID != ids[2] || p.Items[1].ID != ids[1] || p.NextCursor == "" {
 		t.Fatalf("deleted page = %+v, %v", p, err)
 	}
-	_, err = f.svc.ListItems(f.ctx, inventory.PageRequest{Limit: 3, Cursor: p.NextCursor}, false)
+	_, err = f.svc.ListItems(f.ctx, inventory.PageRequest{Limit: 3, Cursor: ids[0]}, inventory.ItemQuery{}) // a ledger's or activity's
 	wantCode(t, err, inventory.KindInvalid, inventory.CodeInvalidCursor)
 	_, err = f.svc.ListHistory(f.ctx, "01JBZ4Q7Y3M7R2K5X9V8N6T4PA", "", inventory.PageRequest{Limit: 3})
 	wantCode(t, err, inventory.KindNotFound, inventory.CodeItemNotFound)

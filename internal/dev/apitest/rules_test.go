@@ -23,6 +23,8 @@ func TestSpecStatesTheServersRules(t *testing.T) {
 		"ListItemHistory": inventory.LedgerCursor, "ListItemActivity": inventory.ActivityCursor,
 		"ListLocations": inventory.LocationsCursor, "ListDeletedLocations": inventory.DeletedLocationsCursor,
 		"GetLocationStock": inventory.LocationStockCursor, "ListLocationHistory": inventory.LocationLedgerCursor,
+		"ListGroups": inventory.GroupsCursor, "ListDeletedGroups": inventory.DeletedGroupsCursor,
+		"ListGroupItems": inventory.ItemsCursor, "ListTags": inventory.TagsCursor,
 	}
 	for _, r := range httpapi.Routes {
 		op := doc.Paths.Find(r.Path).GetOperation(r.Method)

@@ -1,9 +1,15 @@
 // Package memstore implements the use cases' ports in memory, for their
 // unit tests: a Store that keeps the same invariants the DynamoDB store
-// enforces with conditions (item versions, SKU and location code markers,
-// stock levels as read, location guards, unique ledger and activity ids,
-// idempotency records), each change all or nothing, an object store, a
-// signer and a thumbnailer. It is dev-only: no Lambda links it.
+// enforces with conditions (item versions, SKU, location code and group
+// name markers, stock levels as read, location guards, the items a stock
+// change checks, the live group of a membership change, unique ledger and
+// activity ids, idempotency records), each change all or nothing; that
+// keeps the counts storage maintains in the transactions of item changes
+// (the live members of each group, the live items of each tag); and that
+// lists items from the sources (inventory.ItemSource) with the semantics
+// of the indexes that serve them: entries read in order, the live items
+// among them returned. With it come an object store, a signer and a
+// thumbnailer. It is dev-only: no Lambda links it.
 package memstore
 
 import (
@@ -34,15 +40,22 @@ type Store struct {
 	activity  map[string]map[string]inventory.Activity    // item id -> record id -> record
 	locations map[string]inventory.Location
 	codes     map[string]string // live location code -> location id
+	groups    map[string]inventory.Group
+	names     map[string]string // NameKey of a live group's name -> group id
+	tags      map[string]int64  // tag -> number of live items that have it (> 0)
 	idem      map[string]inventory.IdempotencyRecord
-	// BeforeSave, BeforeSaveStock and BeforeSaveLocation, when set, run
-	// before each SaveItem, SaveStock or SaveLocation is applied (without
-	// the store's lock held, so they may call the store, or a service on
-	// it, to play a concurrent writer); an error one returns is the save's
-	// (to simulate a lost race, a throttled call or a dropped connection).
+	// BeforeSave, BeforeSaveStock, BeforeSaveLocation and BeforeSaveGroup,
+	// when set, run before each SaveItem, SaveStock, SaveLocation or
+	// SaveGroup is applied (without the store's lock held, so they may
+	// call the store, or a service on it, to play a concurrent writer); an
+	// error one returns is the save's (to simulate a lost race, a
+	// throttled call or a dropped connection). SaveItems runs BeforeSave
+	// once per call, with its first change (not at all without changes),
+	// so that each runs once per attempt to commit.
 	BeforeSave         func(c inventory.ItemChange) error
 	BeforeSaveStock    func(c inventory.StockChange) error
 	BeforeSaveLocation func(c inventory.LocationChange) error
+	BeforeSaveGroup    func(c inventory.GroupChange) error
 	saves              int
 }
 
@@ -61,11 +74,12 @@ func NewUnseeded() *Store {
 	return &Store{items: map[string]inventory.Item{}, skus: map[string]string{},
 		levels: map[inventory.LevelKey]inventory.Level{}, ledger: map[string]map[string]inventory.LedgerEntry{},
 		activity: map[string]map[string]inventory.Activity{}, locations: map[string]inventory.Location{},
-		codes: map[string]string{}, idem: map[string]inventory.IdempotencyRecord{}}
+		codes: map[string]string{}, groups: map[string]inventory.Group{}, names: map[string]string{},
+		tags: map[string]int64{}, idem: map[string]inventory.IdempotencyRecord{}}
 }
 
-// Saves is the number of changes committed (of items, stock and
-// locations).
+// Saves is the number of changes committed (of items — a SaveItems is one
+// —, stock, locations and groups).
 func (s *Store) Saves() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -193,37 +207,85 @@ func (s *Store) putIdempotency(t *txn, r *inventory.IdempotencyRecord) {
 }
 
 // SaveItem applies a change atomically, with the conditions of the
-// DynamoDB store.
+// DynamoDB store: SaveItems of the one change, with its idempotency
+// record.
 func (s *Store) SaveItem(_ context.Context, c inventory.ItemChange) error {
 	if s.BeforeSave != nil {
 		if err := s.BeforeSave(c); err != nil {
 			return err
 		}
 	}
+	return s.saveItems("save item "+c.Next.ID, []inventory.ItemChange{c}, c.Idempotency)
+}
+
+// SaveItems applies changes of several items, and idem's record if any, in
+// one transaction: each change as SaveItem applies it, and each group a
+// change's LiveGroup names checked live. Changes carry no records of their
+// own (a change with Idempotency set is refused); two changes of one item
+// are refused outright, as DynamoDB refuses two actions on one record.
+// Without changes it commits idem's record alone, or does nothing.
+func (s *Store) SaveItems(_ context.Context, changes []inventory.ItemChange, idem *inventory.IdempotencyRecord) error {
+	for _, c := range changes {
+		if c.Idempotency != nil {
+			return fmt.Errorf("memstore: SaveItems: the change of item %s carries an idempotency record; pass it as idem", c.Next.ID)
+		}
+	}
+	if len(changes) == 0 && idem == nil {
+		return nil
+	}
+	if s.BeforeSave != nil && len(changes) > 0 {
+		if err := s.BeforeSave(changes[0]); err != nil {
+			return err
+		}
+	}
+	return s.saveItems(fmt.Sprintf("save %d items", len(changes)), changes, idem)
+}
+
+// saveItems is SaveItem and SaveItems: every change's item (on its version,
+// or on not existing yet), SKU markers, facet rows, levels with their ledger
+// lines and location guards, and activity; one update per group whose live
+// member count changes or that a change needs live; one per tag whose
+// count changes; and the idempotency record.
+func (s *Store) saveItems(what string, changes []inventory.ItemChange, idem *inventory.IdempotencyRecord) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id := c.Next.ID
-	t := newTxn("save item " + id)
-	s.putIdempotency(t, c.Idempotency)
-	cur, exists := s.items[id]
-	next := clone(c.Next)
-	put := func() { s.items[id] = next }
-	if c.Old == nil {
-		t.add("item", "item#"+id, !exists, put)
-	} else {
-		t.add("item", "item#"+id, exists && cur.Version == c.Old.Version, put)
+	t := newTxn(what)
+	s.putIdempotency(t, idem)
+	members := map[string]int64{} // group id -> change of its live member count
+	needLive := map[string]bool{} // groups that must be live
+	tagged := map[string]int64{}  // tag -> change of its count
+	skuTaken := ""                // the first SKU a change cannot take
+	for _, c := range changes {
+		id := c.Next.ID
+		cur, exists := s.items[id]
+		next := clone(c.Next)
+		put := func() { s.items[id] = next }
+		if c.Old == nil {
+			t.add("item", "item#"+id, !exists, put)
+		} else {
+			t.add("item", "item#"+id, exists && cur.Version == c.Old.Version, put)
+		}
+		if sku := s.skuChanges(t, c.Old, c.Next); sku != "" && skuTaken == "" {
+			skuTaken = sku
+		}
+		facetChanges(t, c.Old, c.Next)
+		s.writeLevels(t, c.Levels, c.Ledger)
+		for _, a := range c.Activity {
+			a.Changes = slices.Clone(a.Changes)
+			_, dup := s.activity[a.ItemID][a.ID]
+			t.add("activity", "activity#"+a.ItemID+"#"+a.ID, !dup, func() { put2(s.activity, a.ItemID, a.ID, a) })
+		}
+		countChanges(members, c.Old, c.Next, func(it inventory.Item) []string { return it.Groups })
+		countChanges(tagged, c.Old, c.Next, func(it inventory.Item) []string { return it.Tags })
+		if c.LiveGroup != "" {
+			needLive[c.LiveGroup] = true
+		}
 	}
-	s.skuChanges(t, c.Old, c.Next)
-	tagChanges(t, c.Old, c.Next)
-	s.writeLevels(t, c.Levels, c.Ledger)
-	for _, a := range c.Activity {
-		a.Changes = slices.Clone(a.Changes)
-		_, dup := s.activity[a.ItemID][a.ID]
-		t.add("activity", "activity#"+a.ItemID+"#"+a.ID, !dup, func() { put2(s.activity, a.ItemID, a.ID, a) })
-	}
+	s.groupCounts(t, members, needLive)
+	s.tagCounts(t, tagged)
 	return t.commit(s, func(failed map[string]bool) error {
 		if failed["sku"] {
-			return inventory.Errorf(inventory.KindConflict, inventory.CodeSKUConflict, "a live item already has sku %q", c.Next.SKU)
+			return inventory.Errorf(inventory.KindConflict, inventory.CodeSKUConflict, "a live item already has sku %q", skuTaken)
 		}
 		return nil
 	})
@@ -238,8 +300,8 @@ func put2[V any](m map[string]map[string]V, k1, k2 string, v V) {
 
 // skuChanges releases the SKU marker a live item leaves (on the condition
 // that it is the item's) and takes the one it gets (on the condition that
-// no live item has it).
-func (s *Store) skuChanges(t *txn, old *inventory.Item, next inventory.Item) {
+// no live item has it); it returns the SKU when that is taken.
+func (s *Store) skuChanges(t *txn, old *inventory.Item, next inventory.Item) (taken string) {
 	oldLive := old != nil && old.Deleted == nil
 	nextLive := next.Deleted == nil
 	if oldLive && (!nextLive || old.SKU != next.SKU) {
@@ -247,29 +309,108 @@ func (s *Store) skuChanges(t *txn, old *inventory.Item, next inventory.Item) {
 		t.add("skuRelease", "sku#"+sku, s.skus[sku] == next.ID, func() { delete(s.skus, sku) })
 	}
 	if nextLive && (!oldLive || old.SKU != next.SKU) {
-		_, taken := s.skus[next.SKU]
-		t.add("sku", "sku#"+next.SKU, !taken, func() { s.skus[next.SKU] = next.ID })
+		_, isTaken := s.skus[next.SKU]
+		t.add("sku", "sku#"+next.SKU, !isTaken, func() { s.skus[next.SKU] = next.ID })
+		if isTaken {
+			taken = next.SKU
+		}
+	}
+	return taken
+}
+
+// liveSet is what of a live item's that counts (its groups, its tags): set
+// of the item, none of a deleted or missing one.
+func liveSet(it *inventory.Item, set func(inventory.Item) []string) []string {
+	if it == nil || it.Deleted != nil {
+		return nil
+	}
+	return set(*it)
+}
+
+// countChanges adds to counts the change an item's change makes to the
+// counts of the entries of set (groups, tags): −1 for each the live item
+// leaves (by leaving it, or by being deleted), +1 for each it joins.
+func countChanges(counts map[string]int64, old *inventory.Item, next inventory.Item, set func(inventory.Item) []string) {
+	before, after := liveSet(old, set), liveSet(&next, set)
+	for _, k := range before {
+		if !slices.Contains(after, k) {
+			counts[k]--
+		}
+	}
+	for _, k := range after {
+		if !slices.Contains(before, k) {
+			counts[k]++
+		}
 	}
 }
 
-// tagChanges counts the tag rows the DynamoDB store writes (nothing here
-// lists items by tag, so none are kept).
-func tagChanges(t *txn, old *inventory.Item, next inventory.Item) {
-	var before, after []string
-	if old != nil && old.Deleted == nil {
-		before = old.Tags
-	}
-	if next.Deleted == nil {
-		after = next.Tags
-	}
-	for _, tag := range before {
-		if !slices.Contains(after, tag) {
-			t.add("tag", "tag#"+tag+"#"+next.ID, true, nil)
+// groupCounts adds one update per group whose live member count changes,
+// or that must be live: the count of a group that does not exist is not
+// kept (nothing is written), and a group that must be live must exist and
+// not be deleted. A deleted group's count is kept, so that a restore
+// brings it back exact.
+func (s *Store) groupCounts(t *txn, members map[string]int64, needLive map[string]bool) {
+	ids := slices.Sorted(maps.Keys(members))
+	for id := range needLive {
+		if _, ok := members[id]; !ok {
+			ids = append(ids, id)
 		}
 	}
-	for _, tag := range after {
-		if !slices.Contains(before, tag) {
-			t.add("tag", "tag#"+tag+"#"+next.ID, true, nil)
+	for _, id := range ids {
+		delta, need := members[id], needLive[id]
+		g, exists := s.groups[id]
+		if !need && (delta == 0 || !exists) {
+			continue
+		}
+		var add func()
+		if delta != 0 {
+			add = func() {
+				g := s.groups[id]
+				g.MemberCount += delta
+				s.groups[id] = g
+			}
+		}
+		t.add("group", "group#"+id, exists && (!need || g.Deleted == nil), add)
+	}
+}
+
+// tagCounts adds one update per tag whose count of live items changes; a
+// tag no live item has is dropped.
+func (s *Store) tagCounts(t *txn, tagged map[string]int64) {
+	for tag, delta := range tagged {
+		if delta == 0 {
+			continue
+		}
+		t.add("tagCount", "tagCount#"+tag, true, func() {
+			if n := s.tags[tag] + delta; n > 0 {
+				s.tags[tag] = n
+			} else {
+				delete(s.tags, tag)
+			}
+		})
+	}
+}
+
+// facetChanges counts the facet rows the DynamoDB store writes
+// (inventory.Item.Facets: a live item's tags, groups and search keys, each
+// a row in SKU order): one deleted per facet the item leaves, one put per
+// facet it gets, and every one put again when its SKU changes. None are
+// kept: ListItemSource reads the items themselves.
+func facetChanges(t *txn, old *inventory.Item, next inventory.Item) {
+	var before []string
+	if old != nil {
+		before = old.Facets()
+	}
+	after := next.Facets()
+	resort := old != nil && old.SKU != next.SKU
+	for _, f := range before {
+		if !slices.Contains(after, f) {
+			t.add("facet", "facet#"+f+"#"+next.ID, true, nil)
+		}
+	}
+	for _, f := range after {
+		if resort || !slices.Contains(before, f) {
+			t.add("facet", "facet#"+f+"#"+next.ID, true, nil)
 		}
 	}
 }
@@ -317,8 +458,10 @@ func (s *Store) writeLevels(t *txn, levels []inventory.LevelChange, ledger []inv
 }
 
 // SaveStock applies a change of stock atomically: the items on their
-// versions, the levels as read with their ledger lines and location
-// guards, and the idempotency record.
+// versions, the items it checks (c.Checked) still at the version read, the
+// levels as read (with the SKU they are given) with their ledger lines and
+// location guards, and the idempotency record. A change of stock changes
+// no item's tags, groups or liveness, so no count changes.
 func (s *Store) SaveStock(_ context.Context, c inventory.StockChange) error {
 	if s.BeforeSaveStock != nil {
 		if err := s.BeforeSaveStock(c); err != nil {
@@ -333,6 +476,10 @@ func (s *Store) SaveStock(_ context.Context, c inventory.StockChange) error {
 		cur, exists := s.items[r.Next.ID]
 		next := clone(r.Next)
 		t.add("item", "item#"+next.ID, exists && cur.Version == r.Old.Version, func() { s.items[next.ID] = next })
+	}
+	for _, it := range c.Checked {
+		cur, exists := s.items[it.ID]
+		t.add("checkedItem", "item#"+it.ID, exists && cur.Version == it.Version, nil)
 	}
 	s.writeLevels(t, c.Levels, c.Ledger)
 	return t.commit(s, nil)
@@ -405,19 +552,6 @@ func (s *Store) GetItems(_ context.Context, ids []string) (map[string]inventory.
 	}
 	return out, nil
 }
-
-// ListItems lists live items in SKU order.
-func (s *Store) ListItems(_ context.Context, r inventory.Range) ([]inventory.Item, inventory.Position, error) {
-	return s.listItems(r, func(it inventory.Item) bool { return it.Deleted == nil }, skuPosition, 1)
-}
-
-// ListLowStock lists live items whose available stock is below their
-// reorder point, in SKU order.
-func (s *Store) ListLowStock(_ context.Context, r inventory.Range) ([]inventory.Item, inventory.Position, error) {
-	return s.listItems(r, inventory.Item.IsLowStock, skuPosition, 1)
-}
-
-func skuPosition(it inventory.Item) inventory.Position { return inventory.Position{it.SKU, it.ID} }
 
 // ListDeletedItems lists deleted items, newest deletion first.
 func (s *Store) ListDeletedItems(_ context.Context, r inventory.Range) ([]inventory.Item, inventory.Position, error) {
@@ -506,12 +640,10 @@ func itemLog[T any](all []T, r inventory.Range, id func(T) string, keep func(T) 
 // most r.Limit entries after r.After; like DynamoDB, it returns the last
 // position whenever the page is full.
 func page[T any](all []T, r inventory.Range, pos func(T) inventory.Position, dir int) ([]T, inventory.Position, error) {
-	key := func(v T) string { return strings.Join(pos(v), "\x00") }
-	slices.SortFunc(all, func(a, b T) int { return dir * cmp.Compare(key(a), key(b)) })
+	slices.SortFunc(all, func(a, b T) int { return dir * slices.Compare(pos(a), pos(b)) })
 	if r.After != nil {
-		after := strings.Join(r.After, "\x00")
 		i := 0
-		for i < len(all) && dir*cmp.Compare(key(all[i]), after) <= 0 {
+		for i < len(all) && dir*slices.Compare(pos(all[i]), r.After) <= 0 {
 			i++
 		}
 		all = all[i:]
@@ -611,8 +743,8 @@ func (s *Store) ListLevels(_ context.Context, itemID string) ([]inventory.Level,
 	return out, nil
 }
 
-// ListLocationLevels lists the levels at a location, in item id order;
-// position (item id).
+// ListLocationLevels lists the levels at a location, in the SKU order of
+// their items (Level.SKU, as written); position (sku, item id).
 func (s *Store) ListLocationLevels(_ context.Context, locationID string, r inventory.Range) ([]inventory.Level, inventory.Position, error) {
 	s.mu.Lock()
 	var all []inventory.Level
@@ -622,7 +754,7 @@ func (s *Store) ListLocationLevels(_ context.Context, locationID string, r inven
 		}
 	}
 	s.mu.Unlock()
-	return page(all, r, func(l inventory.Level) inventory.Position { return inventory.Position{l.ItemID} }, 1)
+	return page(all, r, func(l inventory.Level) inventory.Position { return inventory.Position{l.SKU, l.ItemID} }, 1)
 }
 
 // lines returns the ledger lines that keep selects.
@@ -670,6 +802,7 @@ func (s *Store) LastLedgerEntry(_ context.Context, itemID, locationID, bound str
 
 func clone(it inventory.Item) inventory.Item {
 	it.Tags = slices.Clone(it.Tags)
+	it.Groups = slices.Clone(it.Groups)
 	if it.ReorderPoint != nil {
 		p := *it.ReorderPoint
 		it.ReorderPoint = &p

@@ -621,7 +621,7 @@ func TestParseRepoTemplate(t *testing.T) {
 			t.Errorf("%s: KeySchema %+v projection %q, want %+v ALL", g.IndexName, g.KeySchema, g.ProjectionType, want)
 		}
 	}
-	if want := []string{"GSI1", "GSI2", "GSI3"}; !reflect.DeepEqual(gsis, want) {
+	if want := []string{"GSI1", "GSI2", "GSI3", "GSI4"}; !reflect.DeepEqual(gsis, want) {
 		t.Errorf("GSIs = %v, want %v", gsis, want)
 	}
 	for _, a := range table.AttributeDefinitions {
