@@ -232,7 +232,9 @@ func facetQuery(facet string, after inventory.Position) *dynamodb.QueryInput {
 // of the last row taken, unless every query is done.
 func (s *Store) joinItems(ctx context.Context, limit int, queries []*dynamodb.QueryInput,
 	entry func(attrMap) inventory.Position) ([]inventory.Item, inventory.Position, error) {
-	less := func(a, b inventory.Position) int { return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1])) }
+	less := func(a, b inventory.Position) int {
+		return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1]))
+	}
 	var rows []inventory.Position
 	var bound inventory.Position // the least last row of a query with more
 	for _, in := range queries {

@@ -64,7 +64,9 @@ func tagKey(tag string) key             { return tableKey(tagPrefix+tag, tagSK) 
 func tagCountKey(tag string) key        { return tableKey(tagPrefix+tag, tagCountSK) }
 func facetKey(itemID, facet string) key { return tableKey(itemPrefix+itemID, facetPrefix+facet) }
 func groupKey(id string) key            { return tableKey(groupPrefix+id, groupSK) }
-func groupNameKey(name string) key      { return tableKey(groupNamePfx+inventory.NameKey(name), groupNameSK) }
+func groupNameKey(name string) key {
+	return tableKey(groupNamePfx+inventory.NameKey(name), groupNameSK)
+}
 func stockKey(itemID, loc string) key   { return tableKey(itemPrefix+itemID, stockPrefix+loc) }
 func ledgerKey(itemID, id string) key   { return tableKey(itemPrefix+itemID, ledgerPrefix+id) }
 func activityKey(itemID, id string) key { return tableKey(itemPrefix+itemID, activityPrefix+id) }

@@ -247,4 +247,3 @@ func (s *Store) LastLedgerEntry(ctx context.Context, itemID, locationID, bound s
 	e, err := decodeLedger(out.Items[0])
 	return &e, err
 }
-
