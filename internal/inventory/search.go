@@ -24,10 +24,12 @@ import (
 const (
 	// SearchPrefixLen is the longest word beginning indexed.
 	SearchPrefixLen = 4
-	// MaxSearchKeys bounds the search keys one item writes. An item with
-	// more is indexed under FacetSearchOverflow instead, which every
-	// search reads too, so that it is still found.
-	MaxSearchKeys = 24
+	// MaxSearchKeys bounds the search keys one item writes, so that its
+	// create, delete and restore stay one transaction (at most 99, 96 and
+	// 96 actions with 20 tags and 10 groups). An item with more is indexed
+	// under FacetSearchOverflow instead, which every search reads too, so
+	// that it is still found: a name of about 9 words or more.
+	MaxSearchKeys = 32
 	// MaxQueryWords bounds the words of a query.
 	MaxQueryWords = 8
 )

@@ -33,7 +33,7 @@ import (
 // order, each exactly once across pages, and every page full unless it is
 // the last or says its budget ran out.
 
-// oracleItems is the size of the generated catalogue: 400 in make test,
+// oracleItems is the size of the generated catalogue: 300 in make test,
 // DEPOT_ORACLE_ITEMS otherwise (5,000 for the check, on moto: the
 // embedded minidyn keeps each index as a sorted slice that it re-sorts on
 // every write, so a 5,000-item catalogue, about 100,000 records, takes it
@@ -42,7 +42,7 @@ func oracleItems() int {
 	if n, err := strconv.Atoi(os.Getenv("DEPOT_ORACLE_ITEMS")); err == nil && n > 0 {
 		return n
 	}
-	return 400
+	return 300
 }
 
 var (

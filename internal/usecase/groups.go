@@ -140,13 +140,11 @@ func (s *Service) SetMember(ctx context.Context, req Request, groupID, itemID st
 			return nil, err
 		}
 		return &c, nil
+	}, func() error {
+		// A lost race may be the group's deletion: then say so.
+		_, err := s.readGroup(ctx, groupID, live)
+		return err
 	})
-	if errors.Is(err, inventory.ErrStale) || isCode(err, inventory.CodeVersionConflict) {
-		// The group may have been deleted meanwhile: say so if it was.
-		if _, gErr := s.readGroup(ctx, groupID, live); gErr != nil {
-			return inventory.Group{}, false, gErr
-		}
-	}
 	if err != nil {
 		return inventory.Group{}, false, err
 	}

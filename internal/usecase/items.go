@@ -207,8 +207,15 @@ func (s *Service) ListItems(ctx context.Context, pr inventory.PageRequest, q inv
 			break
 		}
 		after, next = pos, pos
-		// What is left to find, with room for what the filters drop.
-		batch = min(inventory.MaxPageSize, 2*batch)
+		// What is left to find, scaled by the share of candidates the
+		// filters kept so far (twice as many when they kept none).
+		need := r.Limit - len(found)
+		if len(found) == 0 {
+			batch = 2 * batch
+		} else {
+			batch = (need*examined + len(found) - 1) / len(found)
+		}
+		batch = min(inventory.MaxPageSize, max(need, batch))
 	}
 	out := ItemList{Page: inventory.Page[ItemDetail]{Items: make([]ItemDetail, 0, len(found)), NextCursor: inventory.ItemsCursor.Encode(next)},
 		BudgetExhausted: exhausted}

@@ -246,9 +246,10 @@ func readModifyWrite[T any](ctx context.Context, s *Service, what string, req Re
 // item, which must be in state, lets edit compute the change (nil: nothing
 // to write), and commits it with idem's record (if any) holding the
 // resulting item (an edit may instead record a result of its own in
-// c.Idempotency).
+// c.Idempotency). When a commit loses a race, each onStale check runs
+// before the retry: one that fails ends the change with its error.
 func (s *Service) changeItem(ctx context.Context, id string, state itemState, req Request, idem *pending,
-	edit func(old inventory.Item) (*inventory.ItemChange, error)) (inventory.Item, error) {
+	edit func(old inventory.Item) (*inventory.ItemChange, error), onStale ...func() error) (inventory.Item, error) {
 	return readModifyWrite(ctx, s, "item", req, func() (inventory.Item, int64, error) {
 		it, err := s.readItem(ctx, id, state)
 		return it, it.Version, err
@@ -262,7 +263,15 @@ func (s *Service) changeItem(ctx context.Context, id string, state itemState, re
 				return inventory.Item{}, err
 			}
 		}
-		return c.Next, s.Store.SaveItem(ctx, *c)
+		err = s.Store.SaveItem(ctx, *c)
+		if errors.Is(err, inventory.ErrStale) {
+			for _, check := range onStale {
+				if err := check(); err != nil {
+					return inventory.Item{}, err
+				}
+			}
+		}
+		return c.Next, err
 	})
 }
 
