@@ -152,6 +152,7 @@ bench: sizes $(VENV_STAMP)
 	$(BENCH_CONTENTION) -benchtime $(BENCHTIME_CONTENTION) ./internal/itest/
 	VENV=$(VENV) tools/with-moto.sh $(BENCH_GO_TEST) -benchtime $(BENCHTIME_MOTO) ./internal/itest/
 	VENV=$(VENV) tools/with-moto.sh $(BENCH_CONTENTION) -benchtime $(BENCHTIME_CONTENTION_MOTO) ./internal/itest/
+	DEPOT_SEARCH_BENCH_SIZES=$${DEPOT_SEARCH_BENCH_SIZES:-500,2000} $(GO) test -run '^$$' -bench '^BenchmarkSearch$$' -benchtime 1x -count 1 ./internal/itest/
 
 clean:
 	rm -rf '$(BIN)' .aws-sam

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/depot-inventory/depot/internal/dev/searchoracle"
 	"github.com/depot-inventory/depot/internal/dynamo"
 	"github.com/depot-inventory/depot/internal/inventory"
 	"github.com/depot-inventory/depot/internal/lambdafn"
@@ -170,8 +171,8 @@ func seedSearchCatalogue(b *testing.B, table string, n int) searchFixture {
 	inputs := make([]inventory.CreateInput, n)
 	members := make([][]int, len(fx.groups)) // item indexes per group
 	for i := range inputs {
-		name := oracleAdjectives[rng.IntN(len(oracleAdjectives))] + " " + oracleNouns[rng.IntN(len(oracleNouns))]
-		if s := oracleSizes[rng.IntN(len(oracleSizes))]; s != "" {
+		name := searchoracle.Adjectives[rng.IntN(len(searchoracle.Adjectives))] + " " + searchoracle.Nouns[rng.IntN(len(searchoracle.Nouns))]
+		if s := searchoracle.Sizes[rng.IntN(len(searchoracle.Sizes))]; s != "" {
 			name += " " + s
 		}
 		in := inventory.CreateInput{
@@ -179,7 +180,7 @@ func seedSearchCatalogue(b *testing.B, table string, n int) searchFixture {
 			Name:     name,
 			Quantity: int64(rng.IntN(120)),
 		}
-		for _, tg := range oracleTags {
+		for _, tg := range searchoracle.Tags {
 			if rng.IntN(6) == 0 {
 				in.Tags = append(in.Tags, tg)
 			}
