@@ -196,9 +196,9 @@ func queryOrder(ctx context.Context, s *Store, l itemOrder, r inventory.Range) (
 		in.ExclusiveStartKey = itemKey(p[1])
 		in.ExclusiveStartKey[l.index+"PK"] = str(l.partition)
 		if l.sep == "" {
-			in.ExclusiveStartKey[l.index+"SK"] = str(p[0])
+			in.ExclusiveStartKey[l.index+"SK"] = str(startValue(p[0]))
 		} else {
-			in.ExclusiveStartKey[l.index+"SK"] = str(p[0] + l.sep + p[1])
+			in.ExclusiveStartKey[l.index+"SK"] = str(startValue(p[0]) + l.sep + p[1])
 		}
 	}
 	return query(ctx, s, in, r.Limit, decodeItem, func(k key) inventory.Position {
@@ -220,7 +220,7 @@ func facetQuery(facet string, after inventory.Position) *dynamodb.QueryInput {
 	}
 	if after != nil && after[0] != "" {
 		in.ExclusiveStartKey = facetKey(after[1], facet)
-		in.ExclusiveStartKey["GSI1PK"], in.ExclusiveStartKey["GSI1SK"] = str(facetPrefix+facet), str(after[0])
+		in.ExclusiveStartKey["GSI1PK"], in.ExclusiveStartKey["GSI1SK"] = str(facetPrefix+facet), str(startValue(after[0]))
 	}
 	return in
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -115,6 +116,24 @@ var (
 	deletedGroupsList    = indexList{gsi1, deadGroups, groupPrefix, groupSK, true}
 )
 
+// maxStartValue bounds the sort value of a start key: an index's sort key
+// holds at most 1,024 bytes, and a value no record can have (a position
+// the server never issued) may be longer. Shortened at a character
+// boundary, the start is no later than the position asked for.
+const maxStartValue = 900
+
+// startValue is a position's sort value as a start key can hold it.
+func startValue(v string) string {
+	if len(v) <= maxStartValue {
+		return v
+	}
+	cut := maxStartValue
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return v[:cut]
+}
+
 // levelSort is a level's GSI2 sort key at its location: its item's SKU
 // and id, so a location lists its levels in SKU order. A level written
 // before levels held their SKU has the item id alone.
@@ -136,10 +155,10 @@ func levelPosition(sort string) inventory.Position {
 
 // start is the ExclusiveStartKey of a page after p (nil: the first page).
 func (l indexList) start(p inventory.Position) key {
-	if p == nil {
-		return nil
+	if p == nil || p[0] == "" {
+		return nil // before every record: the start
 	}
-	sort := p[0]
+	sort := startValue(p[0])
 	if l.byDeleted {
 		sort += "#" + p[1]
 	}

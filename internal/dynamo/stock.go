@@ -180,7 +180,7 @@ func locationLevelsQuery(locationID string, after inventory.Position) *dynamodb.
 	if after != nil {
 		start = stockKey(after[1], locationID)
 		start["GSI2PK"] = str(locPrefix + locationID)
-		start["GSI2SK"] = str(levelSort(inventory.Level{ItemID: after[1], SKU: after[0]}))
+		start["GSI2SK"] = str(levelSort(inventory.Level{ItemID: after[1], SKU: startValue(after[0])}))
 	}
 	return &dynamodb.QueryInput{
 		IndexName:                 aws.String(gsi2),
