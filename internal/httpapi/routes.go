@@ -185,8 +185,9 @@ var Routes = []Route{
 	{Function: "ListGroupItems", Method: "GET", Path: "/groups/{id}/items", Role: RoleViewer, Query: pageQuery,
 		Grants: access.Grants{access.GetItems, access.QueryIndexes, access.BatchGetItems, access.LinkThumbnails},
 		handle: (*api).listGroupItems},
+	// The list of tags (GSI1), then their counters (BatchGetItem).
 	{Function: "ListTags", Method: "GET", Path: "/tags", Role: RoleViewer, Query: pageQuery,
-		Grants: access.Grants{access.QueryIndexes},
+		Grants: access.Grants{access.QueryIndexes, access.BatchGetItems},
 		handle: (*api).listTags},
 
 	{Function: "CreateAdjustment", Method: "POST", Path: "/adjustments", Role: RoleEditor,

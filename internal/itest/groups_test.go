@@ -33,7 +33,14 @@ func TestGroupLifecycle(t *testing.T) {
 	e := newEnv(t)
 	a := e.createItem(`{"sku":"GRP-A","name":"Hex bolt M8×40","tags":["fasteners"]}`)["id"].(string)
 	b := e.createItem(`{"sku":"GRP-B","name":"Écrou M8"}`)["id"].(string)
-	g := e.createGroup("Spring sale")
+	first := e.must(http.StatusCreated, req{Method: "POST", Path: "/groups", Body: `{"name":"Spring sale"}`,
+		Header: map[string]string{"Idempotency-Key": "spring"}})
+	again := e.must(http.StatusCreated, req{Method: "POST", Path: "/groups", Body: `{"name":"Spring sale"}`,
+		Header: map[string]string{"Idempotency-Key": "spring"}})
+	if again.Header.Get("Idempotent-Replayed") != "true" || !jsonEqual(again.json(t), first.json(t)) {
+		t.Errorf("replayed create = %s (%v)", again.Body, again.Header)
+	}
+	g := first.json(t)
 	gid := g["id"].(string)
 	if g["memberCount"] != 0.0 || g["version"] != 1.0 {
 		t.Fatalf("new group = %v", g)
@@ -77,6 +84,13 @@ func TestGroupLifecycle(t *testing.T) {
 		t.Errorf("members with one deleted = %v", got)
 	}
 	e.must(http.StatusOK, req{Method: "POST", Path: "/items/" + b + "/restore"})
+	// Removing a member: 204, and again 204 once it is not one.
+	e.must(http.StatusNoContent, req{Method: "DELETE", Path: "/groups/" + gid + "/items/" + b})
+	e.must(http.StatusNoContent, req{Method: "DELETE", Path: "/groups/" + gid + "/items/" + b})
+	if g := e.must(http.StatusOK, req{Method: "GET", Path: "/groups/" + gid}).json(t); g["memberCount"] != 1.0 {
+		t.Errorf("memberCount after a removal: %v", g["memberCount"])
+	}
+	e.must(http.StatusCreated, req{Method: "PUT", Path: "/groups/" + gid + "/items/" + b})
 
 	// The group's soft delete keeps its memberships; its restore brings them back.
 	e.must(http.StatusOK, req{Method: "DELETE", Path: "/groups/" + gid, Body: `{"comment":"season over"}`})

@@ -207,6 +207,17 @@ func TestImageUploadMakesThumbnails(t *testing.T) {
 	if list[0].(map[string]any)["image"].(map[string]any)["status"] != "ready" {
 		t.Errorf("list does not show the image")
 	}
+	// A group's list links the image too.
+	gid := e.createGroup("Photographed")["id"].(string)
+	e.must(http.StatusCreated, req{Method: "PUT", Path: "/groups/" + gid + "/items/" + id})
+	members := e.must(http.StatusOK, req{Method: "GET", Path: "/groups/" + gid + "/items"}).json(t)["items"].([]any)
+	groupThumbs, _ := members[0].(map[string]any)["image"].(map[string]any)["thumbnails"].([]any)
+	if len(groupThumbs) == 0 {
+		t.Fatalf("the group's list does not link the image: %v", members)
+	}
+	if status, _, _ := fetch(t, groupThumbs[0].(map[string]any)["url"].(string)); status != http.StatusOK {
+		t.Errorf("GET a thumbnail linked by the group's list: %d", status)
+	}
 
 	// The same event again: one result, nothing more written.
 	before := e.must(http.StatusOK, req{Method: "GET", Path: "/items/" + id}).json(t)["version"]
