@@ -275,7 +275,11 @@ func (s *Store) commit(ctx context.Context, tx *txn, what string, conflict func(
 	if failed["idem"] {
 		return inventory.ErrIdempotencyRace
 	}
-	if conflict != nil {
+	// A record that is no longer as read makes the change stale whatever
+	// else failed: a marker's condition can then fail because of that very
+	// change (a retried call that had committed, or a change that took the
+	// same name), which is no conflict with another record.
+	if conflict != nil && !failed["item"] && !failed["groupRecord"] && !failed["locationRecord"] {
 		if err := conflict(failed); err != nil {
 			return err
 		}
