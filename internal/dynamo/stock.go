@@ -125,7 +125,12 @@ func (s *Store) batchGet(ctx context.Context, keys []key, consistent bool) ([]at
 // totals change (each on its version), the levels with their ledger lines
 // and the guards of their locations, and the idempotency record.
 func (s *Store) SaveStock(ctx context.Context, c inventory.StockChange) error {
-	tx := &txn{table: s.table}
+	return s.commit(ctx, stockTxn(s.table, c), "save stock change", nil)
+}
+
+// stockTxn is the transaction of SaveStock.
+func stockTxn(table string, c inventory.StockChange) *txn {
+	tx := &txn{table: table}
 	putIdempotency(tx, c.Idempotency)
 	for _, r := range c.Items {
 		tx.put("item", encodeItem(r.Next), "version = :v", attrMap{":v": num(r.Old.Version)})
@@ -134,7 +139,7 @@ func (s *Store) SaveStock(ctx context.Context, c inventory.StockChange) error {
 		tx.check("item", itemKey(it.ID), "version = :v", attrMap{":v": num(it.Version)})
 	}
 	writeLevels(tx, c.Levels, c.Ledger)
-	return s.commit(ctx, tx, "save stock change", nil)
+	return tx
 }
 
 // ListLevels reads every level of an item, strongly consistently.

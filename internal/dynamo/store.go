@@ -72,10 +72,28 @@ func (s *Store) SaveItem(ctx context.Context, c inventory.ItemChange) error {
 // SaveItem writes one, with one update per tag and group counter they
 // move; a change's LiveGroup must be live.
 func (s *Store) SaveItems(ctx context.Context, changes []inventory.ItemChange, idem *inventory.IdempotencyRecord) error {
-	tx := &txn{table: s.table}
+	tx := itemsTxn(s.table, changes, idem)
+	what := "save items"
+	if len(changes) > 0 {
+		what = "save item " + changes[len(changes)-1].Next.ID
+	}
+	return s.commit(ctx, tx, what, func(failed map[string]bool) error {
+		if failed["sku"] {
+			for _, c := range changes {
+				if c.Old == nil || c.Old.SKU != c.Next.SKU || c.Old.Deleted != nil {
+					return inventory.Errorf(inventory.KindConflict, inventory.CodeSKUConflict, "a live item already has sku %q", c.Next.SKU)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// itemsTxn is the transaction of SaveItems.
+func itemsTxn(table string, changes []inventory.ItemChange, idem *inventory.IdempotencyRecord) *txn {
+	tx := &txn{table: table}
 	putIdempotency(tx, idem)
 	counts := counters{tags: map[string]int64{}, groups: map[string]int64{}, liveGroups: map[string]bool{}}
-	what := "save items"
 	for _, c := range changes {
 		if c.Old == nil {
 			tx.put("item", encodeItem(c.Next), "attribute_not_exists(PK)", nil)
@@ -91,19 +109,9 @@ func (s *Store) SaveItems(ctx context.Context, changes []inventory.ItemChange, i
 		if c.LiveGroup != "" {
 			counts.liveGroups[c.LiveGroup] = true
 		}
-		what = "save item " + c.Next.ID
 	}
 	counts.write(tx)
-	return s.commit(ctx, tx, what, func(failed map[string]bool) error {
-		if failed["sku"] {
-			for _, c := range changes {
-				if c.Old == nil || c.Old.SKU != c.Next.SKU || c.Old.Deleted != nil {
-					return inventory.Errorf(inventory.KindConflict, inventory.CodeSKUConflict, "a live item already has sku %q", c.Next.SKU)
-				}
-			}
-		}
-		return nil
-	})
+	return tx
 }
 
 // counters gathers what a transaction adds to tag and group counters, so

@@ -1,19 +1,22 @@
 package dynamo
 
 import (
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/depot-inventory/depot/internal/inventory"
 )
 
-// TestTransferIsAtMostSevenActions builds the largest transfer there is —
+// TestTransferIsAtMostEightActions builds the largest transfer there is —
 // its source location emptied, its destination stocked for the first time,
 // both locations other than the default, with an idempotency record — and
-// counts the actions of its one transaction.
-func TestTransferIsAtMostSevenActions(t *testing.T) {
+// counts the actions of its one transaction: the item is checked, not
+// written.
+func TestTransferIsAtMostEightActions(t *testing.T) {
 	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	item := inventory.Item{ID: inventory.NewID(now), SKU: "S", Name: "n", Quantity: 3, Version: 2}
 	from, to := inventory.NewID(now), inventory.NewID(now)
@@ -29,15 +32,14 @@ func TestTransferIsAtMostSevenActions(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Idempotency = &inventory.IdempotencyRecord{Scope: "s", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
-	tx := &txn{table: "t"}
-	putIdempotency(tx, c.Idempotency)
-	for _, r := range c.Items {
-		tx.put("item", encodeItem(r.Next), "version = :v", nil)
+	tx := stockTxn("t", c)
+	want := []string{"idem", "item", "level", "level", "ledger", "ledger", "location", "location"}
+	if len(tx.items) > 8 || len(tx.roles) != len(want) {
+		t.Fatalf("the largest transfer is %d actions %v, want ≤ 8: %v", len(tx.items), tx.roles, want)
 	}
-	writeLevels(tx, c.Levels, c.Ledger)
-	want := []string{"idem", "level", "level", "ledger", "ledger", "location", "location"}
-	if len(tx.items) > 7 || len(tx.roles) != len(want) {
-		t.Fatalf("the largest transfer is %d actions %v, want ≤ 7: %v", len(tx.items), tx.roles, want)
+	if ck := tx.items[1].ConditionCheck; ck == nil || *ck.ConditionExpression != "version = :v" ||
+		ck.ExpressionAttributeValues[":v"].(*types.AttributeValueMemberN).Value != "2" {
+		t.Errorf("the item is not checked at the version read: %+v", ck)
 	}
 	for i, r := range want {
 		if tx.roles[i] != r {
@@ -50,10 +52,53 @@ func TestTransferIsAtMostSevenActions(t *testing.T) {
 		{from, "-1", "attribute_exists(PK)"},
 		{to, "1", "attribute_exists(PK) AND attribute_not_exists(deleted)"},
 	} {
-		u := tx.items[5+i].Update
+		u := tx.items[6+i].Update
 		if u == nil || sOf(u.Key, "PK") != locPrefix+want.loc || *u.ConditionExpression != want.cond ||
 			*u.UpdateExpression != "ADD stockedLevels :d" || u.ExpressionAttributeValues[":d"].(*types.AttributeValueMemberN).Value != want.d {
 			t.Errorf("guard %d: %+v, want %+v", i, u, want)
 		}
 	}
 }
+
+// TestItemActionsCountTheTransaction: inventory.ItemChange.Actions, which
+// the use cases hold against the 100-action limit, is the number of
+// actions storage writes, for changes that exercise each kind of record.
+func TestItemActionsCountTheTransaction(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	in := inventory.CreateInput{SKU: "HX-1", Name: "Hex bolt M8×40", Quantity: 3, Tags: []string{"a", "b"}}
+	created := inventory.NewItem(in, "ann", now)
+	it := created.Next
+	grouped, _, _ := inventory.SetMembership(it, "01JQ91C7WEHX5N3TB2Y8QZKD4M", true, "ann", now)
+	member := grouped.Next
+	renamed, _, _ := inventory.ApplyPatch(member, inventory.Patch{SKU: ptr("HX-2"), Name: ptr("Écrou M6 long"),
+		Tags: &[]string{"b", "c"}}, []inventory.Level{created.Levels[0].Next}, "bob", now)
+	long := member
+	long.Name = "alpha bravo charlie delta echo foxtrot golf hotel india"
+	overflow, _, _ := inventory.ApplyPatch(member, inventory.Patch{Name: ptr(long.Name)}, nil, "bob", now)
+	for name, c := range map[string]inventory.ItemChange{
+		"create":  created,
+		"join":    grouped,
+		"patch":   renamed,
+		"long":    overflow,
+		"delete":  inventory.Delete(member, "bob", "gone", now),
+		"restore": inventory.Restore(inventory.Delete(member, "bob", "gone", now).Next, "bob", now),
+	} {
+		c.Idempotency = &inventory.IdempotencyRecord{Scope: "s", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		if got, want := c.Actions(), len(itemsTxn("t", []inventory.ItemChange{c}, c.Idempotency).items); got != want || want < 4 {
+			t.Errorf("%s: Actions() = %d, the transaction has %d", name, got, want)
+		}
+	}
+}
+
+// TestStartValueFitsAnIndexKey: a position's sort value too long for an
+// index key is cut to at most maxStartValue bytes, at a character boundary.
+func TestStartValueFitsAnIndexKey(t *testing.T) {
+	for _, v := range []string{"", "short", strings.Repeat("a", 2000), strings.Repeat("ü", 800), strings.Repeat("𝄞", 400)} {
+		got := startValue(v)
+		if len(got) > maxStartValue || !utf8.ValidString(got) || !strings.HasPrefix(v, got) || (len(v) <= maxStartValue && got != v) {
+			t.Errorf("startValue(%d bytes) = %d bytes, valid %v", len(v), len(got), utf8.ValidString(got))
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
