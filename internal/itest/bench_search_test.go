@@ -30,7 +30,7 @@ import (
 // the candidates it examines, the DynamoDB calls it makes and their RCU.
 //
 // The sizes come from DEPOT_SEARCH_BENCH_SIZES (comma-separated, default
-// "5000,50000"). The catalogue is seeded straight through the store
+// "5000,50000", the issue's; make bench passes "500,2000"). The catalogue is seeded straight through the store
 // (usecase.Service over dynamo.New, 8 writers), with CreateItem only (tags,
 // reorder point and location given at creation) and group memberships
 // added with ChangeMembers in batches of 100: no transfers, no deletes.
@@ -38,8 +38,9 @@ import (
 // costs O(n log n) in the table's size, and an item's creation is ~30
 // records with its facets): measured, 300 items seed in ~5 s, 800 in
 // ~35 s, 2,000 in ~5 min, so 5,000 takes the better part of an hour and
-// 50,000 is out of reach on it. Lower the sizes with the variable (make
-// bench uses 2000 unless it is set), e.g. DEPOT_SEARCH_BENCH_SIZES=2000.
+// 50,000 is out of reach on it. Lower the sizes with the variable, e.g.
+// DEPOT_SEARCH_BENCH_SIZES=2000. A page's reads do not grow with the
+// catalogue: it reads `limit` entries of one partition.
 //
 // Each page is one request through the local gateway to the ListItems
 // function (stockEnv.do); the DynamoDB calls it made are taken from the
