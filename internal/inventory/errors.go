@@ -66,6 +66,7 @@ const (
 	CodeGroupNameConflict     = "group_name_conflict"
 	CodeItemGroupLimit        = "item_group_limit"
 	CodeChangeTooLarge        = "change_too_large"
+	CodeExportNotFound        = "export_not_found"
 	CodeServiceUnavailable    = "service_unavailable"
 	CodeInternal              = "internal_error"
 )

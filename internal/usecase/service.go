@@ -159,6 +159,9 @@ type Service struct {
 	Signer         Signer      // upload forms and image links
 	Objects        Objects     // image processing
 	Thumbnailer    Thumbnailer // image processing
+	Jobs           ExportStore // exports
+	Multipart      Multipart   // export files
+	ExportPartSize int         // 0: DefaultExportPartSize
 	Now            func() time.Time
 	MaxUploadBytes int64 // 0: DefaultMaxUploadBytes
 	Logger         *slog.Logger

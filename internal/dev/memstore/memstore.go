@@ -832,8 +832,15 @@ func cloneLocation(l inventory.Location) inventory.Location {
 type Objects struct {
 	mu      sync.Mutex
 	objects map[string]Object
-	// FailPut, when set, fails Put of the keys it returns true for.
+	// FailPut, when set, fails Put of the keys it returns true for (and
+	// UploadPart of "<key>#<part number>").
 	FailPut func(key string) bool
+	// MinPartSize is the least size of a multipart upload's parts but
+	// the last (0: MinPartSize, as S3).
+	MinPartSize int
+	uploads     map[string]*upload
+	uploadSeq   int
+	partBytes   int
 }
 
 // Object is a stored object.

@@ -1,0 +1,245 @@
+package usecase
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/depot-inventory/depot/internal/inventory"
+	"github.com/depot-inventory/depot/internal/itemcsv"
+)
+
+// ExportStore keeps export jobs.
+type ExportStore interface {
+	// GetExport reads a job strongly consistently; a missing one is
+	// export_not_found.
+	GetExport(ctx context.Context, id string) (inventory.Export, error)
+	// SaveExport commits a change of a job on its version, or fails with
+	// inventory.ErrStale or inventory.ErrIdempotencyRace.
+	SaveExport(ctx context.Context, c inventory.ExportChange) error
+	// ListExports lists jobs, newest first.
+	ListExports(ctx context.Context, r inventory.Range) ([]inventory.Export, inventory.Position, error)
+}
+
+// Multipart writes one object in parts, as S3's multipart upload does:
+// every part but the last at least 5 MiB.
+type Multipart interface {
+	CreateMultipartUpload(ctx context.Context, key, contentType string) (uploadID string, err error)
+	UploadPart(ctx context.Context, key, uploadID string, number int32, data []byte) (etag string, err error)
+	CompleteMultipartUpload(ctx context.Context, key, uploadID string, parts []inventory.UploadedPart) error
+	AbortMultipartUpload(ctx context.Context, key, uploadID string) error
+}
+
+// Export sizes.
+const (
+	// DefaultExportPartSize is the size a part of an export grows to
+	// before it is uploaded: above S3's 5 MiB minimum, and what the
+	// worker holds in memory, whatever the size of the export.
+	DefaultExportPartSize = 8 << 20
+	// exportPage is the page of items an export reads at a time.
+	exportPage = inventory.MaxPageSize
+	// ExportContentType is the type of an export's file.
+	ExportContentType = "text/csv; charset=utf-8"
+)
+
+func (s *Service) exportPartSize() int {
+	if s.ExportPartSize <= 0 {
+		return DefaultExportPartSize
+	}
+	return s.ExportPartSize
+}
+
+// RequestExport queues an export of the items a query lists.
+func (s *Service) RequestExport(ctx context.Context, req Request, in inventory.ExportInput) (inventory.Export, bool, error) {
+	if err := in.Validate(); err != nil {
+		return inventory.Export{}, false, err
+	}
+	return once(ctx, s, "RequestExport", req, in, func(p *pending) (inventory.Export, error) {
+		job := inventory.NewExport(in, req.Actor, s.now())
+		rec, err := p.record(job)
+		if err != nil {
+			return inventory.Export{}, err
+		}
+		return job, s.Jobs.SaveExport(ctx, inventory.ExportChange{Next: job, Idempotency: rec})
+	})
+}
+
+// GetExport returns an export job.
+func (s *Service) GetExport(ctx context.Context, id string) (inventory.Export, error) {
+	if !inventory.IsValidID(id) {
+		return inventory.Export{}, inventory.Errorf(inventory.KindNotFound, inventory.CodeExportNotFound,
+			"no export with id %q (export ids are 26-character ULIDs)", id)
+	}
+	return s.Jobs.GetExport(ctx, id)
+}
+
+// RunExport does the work of an export, or the rest of it: it streams the
+// query's items page by page into parts of a multipart upload, and after
+// each part records on the job the part and the cursor of its last row.
+// It stops, with done false, once it is past stopBy between two pages
+// (the rows read since the last part are dropped, and read again on the
+// next run), so a worker near its time limit hands over; a run that
+// finds the job running resumes from its checkpoint. Memory holds one
+// part and one page, whatever the size of the export. A job already
+// finished is done. A job changed by another worker meanwhile is
+// inventory.ErrStale: this run stops, that one goes on.
+func (s *Service) RunExport(ctx context.Context, id string, stopBy time.Time) (done bool, err error) {
+	job, err := s.Jobs.GetExport(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	save := func(next inventory.Export) error {
+		if err := s.Jobs.SaveExport(ctx, inventory.ExportChange{Old: &job, Next: next}); err != nil {
+			return fmt.Errorf("export %s: %w", id, err)
+		}
+		job = next
+		return nil
+	}
+	switch job.Status {
+	case inventory.JobSucceeded, inventory.JobFailed:
+		return true, nil
+	case inventory.JobQueued:
+		var locations []inventory.Location
+		if job.Input.Has(inventory.IncludeStock) {
+			if locations, err = s.allLocations(ctx); err != nil {
+				return false, err
+			}
+		}
+		upload, err := s.Multipart.CreateMultipartUpload(ctx, job.Key, ExportContentType)
+		if err != nil {
+			return false, fmt.Errorf("start the upload of export %s: %w", id, err)
+		}
+		if err := save(job.Start(upload, locations, s.now())); err != nil {
+			_ = s.Multipart.AbortMultipartUpload(ctx, job.Key, upload)
+			return false, err
+		}
+	}
+	if !job.Checkpoint.Done {
+		finished, err := s.writeExport(ctx, &job, save, stopBy)
+		if err != nil || !finished {
+			return false, err
+		}
+	}
+	cp := job.Checkpoint
+	if err := s.Multipart.CompleteMultipartUpload(ctx, job.Key, cp.UploadID, cp.Parts); err != nil {
+		return false, fmt.Errorf("complete export %s: %w", id, err)
+	}
+	return true, save(job.Succeed(s.now()))
+}
+
+// writeExport writes the rows after the checkpoint, a part at a time.
+func (s *Service) writeExport(ctx context.Context, job *inventory.Export, save func(inventory.Export) error, stopBy time.Time) (bool, error) {
+	cp := job.Checkpoint
+	layout := itemcsv.Layout{Locations: cp.Locations, Groups: job.Input.Has(inventory.IncludeGroups)}
+	var groups map[string]string
+	if layout.Groups {
+		var err error
+		if groups, err = s.groupNames(ctx); err != nil {
+			return false, err
+		}
+	}
+	partSize := s.exportPartSize()
+	buf := make([]byte, 0, partSize+64<<10)
+	if len(cp.Parts) == 0 {
+		if job.Input.BOM {
+			buf = append(buf, itemcsv.BOM...)
+		}
+		buf = itemcsv.AppendRecord(buf, layout.Header())
+	}
+	var rows int64
+	last := cp.Cursor
+	upload := func(done bool) error {
+		n := int32(len(job.Checkpoint.Parts) + 1)
+		etag, err := s.Multipart.UploadPart(ctx, job.Key, job.Checkpoint.UploadID, n, buf)
+		if err != nil {
+			return fmt.Errorf("upload part %d of export %s: %w", n, job.ID, err)
+		}
+		if err := save(job.AddPart(inventory.UploadedPart{Number: n, ETag: etag, Bytes: int64(len(buf)), Rows: rows}, last, done)); err != nil {
+			return err
+		}
+		buf, rows = buf[:0], 0
+		return nil
+	}
+	pr := inventory.PageRequest{Limit: exportPage, Cursor: cp.Cursor}
+	for {
+		if s.now().After(stopBy) {
+			return false, nil
+		}
+		page, err := s.ListItems(ctx, pr, job.Input.Filters)
+		if err != nil {
+			return false, err
+		}
+		for _, d := range page.Items {
+			row := itemcsv.Row{Item: d.Item}
+			if len(layout.Locations) > 0 {
+				levels, err := s.Store.ListLevels(ctx, d.ID)
+				if err != nil {
+					return false, err
+				}
+				row.OnHand = map[string]int64{}
+				for _, l := range levels {
+					row.OnHand[l.LocationID] = l.OnHand
+				}
+			}
+			for _, g := range d.Item.Groups {
+				if name, ok := groups[g]; ok {
+					row.Groups = append(row.Groups, name)
+				}
+			}
+			buf = itemcsv.AppendRecord(buf, layout.Record(row))
+			rows++
+			last = inventory.ItemsCursor.Encode(inventory.SortPosition(d.Item, job.Input.Filters.Sort))
+			if len(buf) >= partSize {
+				if err := upload(false); err != nil {
+					return false, err
+				}
+			}
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		pr.Cursor = page.NextCursor
+	}
+	// The last part: what is left, or the header alone for an export of
+	// no items (an upload needs a part); else only the mark that all is in.
+	if len(buf) > 0 || len(job.Checkpoint.Parts) == 0 {
+		return true, upload(true)
+	}
+	return true, save(job.AllWritten(last))
+}
+
+// allLocations lists every live location, in code order.
+func (s *Service) allLocations(ctx context.Context) ([]inventory.Location, error) {
+	var out []inventory.Location
+	var after inventory.Position
+	for {
+		page, next, err := s.Store.ListLocations(ctx, inventory.Range{Limit: inventory.MaxPageSize, After: after})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if next == nil {
+			return out, nil
+		}
+		after = next
+	}
+}
+
+// groupNames maps every live group's id to its name.
+func (s *Service) groupNames(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	var after inventory.Position
+	for {
+		page, next, err := s.Store.ListGroups(ctx, inventory.Range{Limit: inventory.MaxPageSize, After: after})
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range page {
+			out[g.ID] = g.Name
+		}
+		if next == nil {
+			return out, nil
+		}
+		after = next
+	}
+}
