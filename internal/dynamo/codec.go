@@ -465,6 +465,19 @@ func (a *attrs) int(name string) int64 {
 	return i
 }
 
+func (a *attrs) bool(name string) bool {
+	v, ok := a.m[name]
+	if !ok || isNull(v) {
+		return false
+	}
+	b, ok := v.(*types.AttributeValueMemberBOOL)
+	if !ok {
+		a.fail(name, "a boolean")
+		return false
+	}
+	return b.Value
+}
+
 func (a *attrs) optInt(name string) *int64 {
 	if v, ok := a.m[name]; !ok || isNull(v) {
 		return nil

@@ -1,6 +1,7 @@
 package dynamo
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -102,3 +103,28 @@ func TestStartValueFitsAnIndexKey(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestExportRoundTrip(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 5e6, time.UTC)
+	min, later := int64(3), now.Add(time.Minute)
+	in := inventory.ExportInput{Filters: inventory.ItemQuery{Q: "hex bolt", Tag: "a~b", GroupID: "01JQ91C7WEHX5N3TB2Y8QZKD4M", LocationID: "default",
+		LowStock: true, MinQuantity: &min, Sort: inventory.SortSKU}, Include: []string{"stock", "groups"}, BOM: true}
+	if err := in.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	queued := inventory.NewExport(in, "ann", now)
+	running := queued.Start("up-1", []inventory.Location{{ID: "default", Code: "DEFAULT"}, {ID: "L", Code: "RTM-1"}}, later).
+		AddPart(inventory.UploadedPart{Number: 1, ETag: `"e1"`, Bytes: 8 << 20, Rows: 40000}, "BOLT~01JDQ3ZK7X9V4M2N8P6R5T3W1Y", false)
+	for name, j := range map[string]inventory.Export{
+		"queued": queued, "running": running, "done": running.Succeed(later),
+		"failed": queued.Fail("the upload was lost", later), "bare": inventory.NewExport(inventory.ExportInput{}, "bob", now),
+	} {
+		got, err := decodeExport(encodeExport(j))
+		if err != nil || !reflect.DeepEqual(got, j) {
+			t.Errorf("%s: decoded\n%+v (%v), want\n%+v", name, got, err, j)
+		}
+	}
+	if k := encodeExport(queued); sOf(k, "GSI1PK") != "JOBS#export" || sOf(k, "GSI1SK") != "2026-11-30T12:00:00.005Z#"+queued.ID {
+		t.Errorf("index keys %v", k)
+	}
+}

@@ -151,11 +151,12 @@ func NewService(ctx context.Context, s Settings) (*usecase.Service, error) {
 	}
 	svc := &usecase.Service{Now: s.Now, MaxUploadBytes: s.MaxUpload, Logger: logger}
 	if s.TableName != "" {
-		svc.Store = dynamo.New(NewDynamoClient(cfg, s.DynamoDBOptions...), s.TableName)
+		store := dynamo.New(NewDynamoClient(cfg, s.DynamoDBOptions...), s.TableName)
+		svc.Store, svc.Jobs = store, store
 	}
 	if s.BucketName != "" {
 		m := media.New(NewS3Client(cfg), s.BucketName)
-		svc.Signer, svc.Objects = m, m
+		svc.Signer, svc.Objects, svc.Multipart = m, m, m
 	}
 	return svc, nil
 }

@@ -183,6 +183,53 @@ func (m *Media) Delete(ctx context.Context, keys ...string) error {
 	return errors.Join(errs...)
 }
 
+// CreateMultipartUpload starts a multipart upload of key.
+func (m *Media) CreateMultipartUpload(ctx context.Context, key, contentType string) (string, error) {
+	out, err := m.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+		Bucket: aws.String(m.bucket), Key: aws.String(key), ContentType: aws.String(contentType)})
+	if err != nil {
+		return "", fmt.Errorf("start the upload of %s: %w", key, err)
+	}
+	return aws.ToString(out.UploadId), nil
+}
+
+// UploadPart uploads (or uploads again) part number of an upload, and
+// returns its ETag.
+func (m *Media) UploadPart(ctx context.Context, key, uploadID string, number int32, data []byte) (string, error) {
+	out, err := m.client.UploadPart(ctx, &s3.UploadPartInput{
+		Bucket: aws.String(m.bucket), Key: aws.String(key), UploadId: aws.String(uploadID),
+		PartNumber: aws.Int32(number), Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data)))})
+	if err != nil {
+		return "", fmt.Errorf("upload part %d of %s: %w", number, key, err)
+	}
+	return aws.ToString(out.ETag), nil
+}
+
+// CompleteMultipartUpload joins the parts into the object.
+func (m *Media) CompleteMultipartUpload(ctx context.Context, key, uploadID string, parts []inventory.UploadedPart) error {
+	completed := make([]types.CompletedPart, len(parts))
+	for i, p := range parts {
+		completed[i] = types.CompletedPart{PartNumber: aws.Int32(p.Number), ETag: aws.String(p.ETag)}
+	}
+	_, err := m.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: aws.String(m.bucket), Key: aws.String(key), UploadId: aws.String(uploadID),
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: completed}})
+	if err != nil {
+		return fmt.Errorf("complete the upload of %s: %w", key, err)
+	}
+	return nil
+}
+
+// AbortMultipartUpload drops an upload and its parts.
+func (m *Media) AbortMultipartUpload(ctx context.Context, key, uploadID string) error {
+	_, err := m.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+		Bucket: aws.String(m.bucket), Key: aws.String(key), UploadId: aws.String(uploadID)})
+	if err != nil {
+		return fmt.Errorf("abort the upload of %s: %w", key, err)
+	}
+	return nil
+}
+
 // CountCalls is an SDK API option that records every S3 call in the
 // request's callstats, with the grants it needs: the action on the prefix of
 // each key it names (DeleteObjects is authorized as s3:DeleteObject per
@@ -198,6 +245,17 @@ func s3Grants(op string, params any) []string {
 		return []string{grant("s3:GetObject", aws.ToString(in.Key))}
 	case *s3.PutObjectInput:
 		return []string{grant("s3:PutObject", aws.ToString(in.Key))}
+	// A multipart upload is authorized as s3:PutObject on its key
+	// (CreateMultipartUpload, UploadPart, CompleteMultipartUpload), and
+	// its abort as s3:AbortMultipartUpload.
+	case *s3.CreateMultipartUploadInput:
+		return []string{grant("s3:PutObject", aws.ToString(in.Key))}
+	case *s3.UploadPartInput:
+		return []string{grant("s3:PutObject", aws.ToString(in.Key))}
+	case *s3.CompleteMultipartUploadInput:
+		return []string{grant("s3:PutObject", aws.ToString(in.Key))}
+	case *s3.AbortMultipartUploadInput:
+		return []string{grant("s3:AbortMultipartUpload", aws.ToString(in.Key))}
 	case *s3.DeleteObjectsInput:
 		var out []string
 		if in.Delete != nil {

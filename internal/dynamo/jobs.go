@@ -1,0 +1,149 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/depot-inventory/depot/internal/inventory"
+)
+
+// Export jobs (docs/data-model.md §2.10): PK=JOB#<id>, SK=JOB, listed in
+// GSI1 JOBS#export by creation, newest first.
+const (
+	jobPrefix  = "JOB#"
+	jobSK      = "JOB"
+	exportJobs = "JOBS#export"
+)
+
+var exportsList = indexList{gsi1, exportJobs, jobPrefix, jobSK, true}
+
+func jobKey(id string) key { return tableKey(jobPrefix+id, jobSK) }
+
+// GetExport reads an export job strongly consistently.
+func (s *Store) GetExport(ctx context.Context, id string) (inventory.Export, error) {
+	return getRecord(ctx, s, jobKey(id), "export "+id, decodeExport, func() error {
+		return inventory.Errorf(inventory.KindNotFound, inventory.CodeExportNotFound, "no export with id %s", id)
+	})
+}
+
+// SaveExport writes a job on its version, with the idempotency record.
+func (s *Store) SaveExport(ctx context.Context, c inventory.ExportChange) error {
+	tx := &txn{table: s.table}
+	putIdempotency(tx, c.Idempotency)
+	if c.Old == nil {
+		tx.put("job", encodeExport(c.Next), "attribute_not_exists(PK)", nil)
+	} else {
+		tx.put("job", encodeExport(c.Next), "version = :v", attrMap{":v": num(c.Old.Version)})
+	}
+	return s.commit(ctx, tx, "save export "+c.Next.ID, nil)
+}
+
+// ListExports lists export jobs, newest first.
+func (s *Store) ListExports(ctx context.Context, r inventory.Range) ([]inventory.Export, inventory.Position, error) {
+	return queryList(ctx, s, exportsList, r, decodeExport)
+}
+
+func encodeExport(j inventory.Export) attrMap {
+	m := jobKey(j.ID)
+	m["GSI1PK"], m["GSI1SK"] = str(exportJobs), str(deletedSort(j.CreatedAt, j.ID))
+	m["type"], m["kind"] = str("job"), str("export")
+	m["id"], m["status"], m["requestedBy"] = str(j.ID), str(j.Status), str(j.RequestedBy)
+	m["createdAt"] = str(formatTime(j.CreatedAt))
+	if j.StartedAt != nil {
+		m["startedAt"] = str(formatTime(*j.StartedAt))
+	}
+	if j.FinishedAt != nil {
+		m["finishedAt"] = str(formatTime(*j.FinishedAt))
+	}
+	m["rows"], m["bytes"], m["version"] = num(j.Rows), num(j.Bytes), num(j.Version)
+	putStr(m, "error", j.Error)
+	m["s3Key"] = str(j.Key)
+	in := j.Input
+	f := attrMap{}
+	putStr(f, "q", in.Filters.Q)
+	putStr(f, "tag", in.Filters.Tag)
+	putStr(f, "groupId", in.Filters.GroupID)
+	putStr(f, "locationId", in.Filters.LocationID)
+	putStr(f, "sort", in.Filters.Sort)
+	if in.Filters.LowStock {
+		f["lowStock"] = &types.AttributeValueMemberBOOL{Value: true}
+	}
+	if in.Filters.MinQuantity != nil {
+		f["minQuantity"] = num(*in.Filters.MinQuantity)
+	}
+	if in.Filters.MaxQuantity != nil {
+		f["maxQuantity"] = num(*in.Filters.MaxQuantity)
+	}
+	m["filters"] = &types.AttributeValueMemberM{Value: f}
+	putStrings(m, "include", in.Include)
+	if in.BOM {
+		m["bom"] = &types.AttributeValueMemberBOOL{Value: true}
+	}
+	if cp := j.Checkpoint; cp != nil {
+		c := attrMap{"uploadId": str(cp.UploadID)}
+		putStr(c, "cursor", cp.Cursor)
+		if cp.Done {
+			c["done"] = &types.AttributeValueMemberBOOL{Value: true}
+		}
+		if len(cp.Parts) > 0 {
+			l := make([]types.AttributeValue, len(cp.Parts))
+			for i, p := range cp.Parts {
+				l[i] = &types.AttributeValueMemberM{Value: attrMap{"n": num(int64(p.Number)), "etag": str(p.ETag),
+					"bytes": num(p.Bytes), "rows": num(p.Rows)}}
+			}
+			c["parts"] = &types.AttributeValueMemberL{Value: l}
+		}
+		if len(cp.Locations) > 0 {
+			l := make([]types.AttributeValue, len(cp.Locations))
+			for i, loc := range cp.Locations {
+				l[i] = &types.AttributeValueMemberM{Value: attrMap{"id": str(loc.ID), "code": str(loc.Code)}}
+			}
+			c["locations"] = &types.AttributeValueMemberL{Value: l}
+		}
+		m["checkpoint"] = &types.AttributeValueMemberM{Value: c}
+	}
+	return m
+}
+
+func decodeExport(m attrMap) (inventory.Export, error) {
+	a := &attrs{m: m}
+	j := inventory.Export{ID: a.str("id"), Status: a.str("status"), RequestedBy: a.str("requestedBy"),
+		CreatedAt: a.time("createdAt"), Rows: a.int("rows"), Bytes: a.int("bytes"), Version: a.int("version"),
+		Error: a.str("error"), Key: a.str("s3Key"), Input: inventory.ExportInput{Include: a.strings("include"), BOM: a.bool("bom")}}
+	if t := a.time("startedAt"); !t.IsZero() {
+		j.StartedAt = &t
+	}
+	if t := a.time("finishedAt"); !t.IsZero() {
+		j.FinishedAt = &t
+	}
+	if f := a.sub("filters"); f != nil {
+		j.Input.Filters = inventory.ItemQuery{Q: f.str("q"), Tag: f.str("tag"), GroupID: f.str("groupId"),
+			LocationID: f.str("locationId"), Sort: f.str("sort"), LowStock: f.bool("lowStock"),
+			MinQuantity: f.optInt("minQuantity"), MaxQuantity: f.optInt("maxQuantity")}
+		if j.Input.Filters.Q != "" {
+			j.Input.Filters.Words = nil
+			_ = j.Input.Filters.Validate() // sets Words, as when it was asked for
+		}
+		a.keep(f)
+	}
+	if c := a.sub("checkpoint"); c != nil {
+		cp := &inventory.ExportCheckpoint{UploadID: c.str("uploadId"), Cursor: c.str("cursor"), Done: c.bool("done")}
+		for _, p := range c.maps("parts") {
+			cp.Parts = append(cp.Parts, inventory.UploadedPart{Number: int32(p.int("n")), ETag: p.str("etag"),
+				Bytes: p.int("bytes"), Rows: p.int("rows")})
+			c.keep(p)
+		}
+		for _, l := range c.maps("locations") {
+			cp.Locations = append(cp.Locations, inventory.Location{ID: l.str("id"), Code: l.str("code")})
+			c.keep(l)
+		}
+		j.Checkpoint = cp
+		a.keep(c)
+	}
+	if a.err != nil {
+		return j, fmt.Errorf("decode export %s: %w", j.ID, a.err)
+	}
+	return j, nil
+}
