@@ -3,6 +3,8 @@ package itest
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +56,21 @@ func TestExportThroughTheEngines(t *testing.T) {
 	head, _, err := r.Read()
 	if err != nil || strings.Join(head, ",") != "id,sku,name,description,tags,quantity,available,reorderPoint,createdAt,updatedAt,onHand:DEFAULT" {
 		t.Fatalf("header %q, %v", head, err)
+	}
+	// Its download link, as GET /exports/{id} will give it: an attachment.
+	url, err := svc.Signer.PresignDownload(ctx, job.Key, usecase.ExportContentType, itemcsv.Filename(job.CreatedAt), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, data) || resp.Header.Get("Content-Type") != usecase.ExportContentType ||
+		resp.Header.Get("Content-Disposition") != `attachment; filename="`+itemcsv.Filename(job.CreatedAt)+`"` {
+		t.Errorf("download: %d %v, %d bytes", resp.StatusCode, resp.Header, len(body))
 	}
 	first, _, err := r.Read()
 	if err != nil || first[1] != "EXP-1" || first[2] != "'=1+2" || first[3] != "'@cmd, \"quoted\"\nnext line" ||

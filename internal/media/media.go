@@ -110,6 +110,20 @@ func (m *Media) PresignGet(ctx context.Context, key, contentType string, ttl tim
 	return req.URL, nil
 }
 
+// PresignDownload presigns a GET of key for ttl that S3 serves as
+// contentType and as an attachment named filename (the signed
+// response-content-type and response-content-disposition).
+func (m *Media) PresignDownload(ctx context.Context, key, contentType, filename string, ttl time.Duration) (string, error) {
+	callstats.Action(ctx, access.Grant{Action: "s3:GetObject", Resource: access.ObjectResource(key)}.String())
+	req, err := m.presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(m.bucket), Key: aws.String(key),
+		ResponseContentType:        aws.String(contentType),
+		ResponseContentDisposition: aws.String(`attachment; filename="` + filename + `"`)}, s3.WithPresignExpires(ttl))
+	if err != nil {
+		return "", fmt.Errorf("presign the download of %s: %w", key, err)
+	}
+	return req.URL, nil
+}
+
 // Get reads an object. A missing object is inventory.ErrObjectNotFound;
 // one larger than maxBytes is inventory.ErrObjectTooLarge (and is not read).
 func (m *Media) Get(ctx context.Context, key string, maxBytes int64) ([]byte, error) {

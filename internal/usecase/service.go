@@ -121,6 +121,9 @@ type Signer interface {
 	PresignUpload(ctx context.Context, key, contentType string, maxBytes int64, ttl time.Duration) (inventory.UploadForm, error)
 	// PresignGet returns a URL that reads key for ttl, served as contentType.
 	PresignGet(ctx context.Context, key, contentType string, ttl time.Duration) (string, error)
+	// PresignDownload returns a URL that reads key for ttl, served as
+	// contentType and as an attachment named filename.
+	PresignDownload(ctx context.Context, key, contentType, filename string, ttl time.Duration) (string, error)
 }
 
 // Objects reads, writes and deletes objects.

@@ -919,6 +919,12 @@ func (s Signer) PresignGet(_ context.Context, key, contentType string, ttl time.
 	return "mem://bucket/" + key + "?response-content-type=" + contentType + "&ttl=" + ttl.String(), nil
 }
 
+// PresignDownload returns a URL naming the key, the content type and the
+// file name it serves.
+func (s Signer) PresignDownload(_ context.Context, key, contentType, filename string, ttl time.Duration) (string, error) {
+	return "mem://bucket/" + key + "?response-content-type=" + contentType + "&filename=" + filename + "&ttl=" + ttl.String(), nil
+}
+
 // Thumbnailer makes fake thumbnails of any data that starts with "IMG",
 // and rejects anything else.
 type Thumbnailer struct{}
