@@ -1,28 +1,17 @@
 package itest
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
-	"github.com/depot-inventory/depot/internal/dev/searchoracle"
-	"github.com/depot-inventory/depot/internal/dynamo"
-	"github.com/depot-inventory/depot/internal/inventory"
-	"github.com/depot-inventory/depot/internal/lambdafn"
-	"github.com/depot-inventory/depot/internal/usecase"
 )
 
 // BenchmarkSearch measures what the first page (limit 25) of GET /items
@@ -70,7 +59,7 @@ func BenchmarkSearch(b *testing.B) {
 		b.Run(fmt.Sprintf("items=%d", n), func(b *testing.B) {
 			e := newStockEnv(b)
 			start := time.Now()
-			fx := seedSearchCatalogue(b, strings.TrimSuffix(e.shadowTable, "-raw"), n)
+			fx := seedCatalogue(b, strings.TrimSuffix(e.shadowTable, "-raw"), n, true)
 			seeded := time.Since(start)
 			b.Logf("%d items seeded in %v", n, seeded.Round(time.Millisecond))
 			fmt.Printf("BenchmarkSearch: %d items seeded in %v (DynamoDB: %s)\n", n, seeded.Round(time.Millisecond), engines.DynamoDB)
@@ -112,18 +101,13 @@ func searchBenchSizes() ([]int, error) {
 	return out, nil
 }
 
-// searchFixture is what the filters refer to.
-type searchFixture struct {
-	groups, locs []string
-}
-
 type searchFilter struct {
 	name  string
 	query url.Values
 	goal  bool // the source is the filter's own index: examined ≤ 1.2 × returned
 }
 
-func searchBenchFilters(fx searchFixture) []searchFilter {
+func searchBenchFilters(fx catalogue) []searchFilter {
 	f := func(name string, goal bool, kv ...string) searchFilter {
 		v := url.Values{"limit": {"25"}}
 		for i := 0; i < len(kv); i += 2 {
@@ -140,122 +124,6 @@ func searchBenchFilters(fx searchFixture) []searchFilter {
 		f("locationId", true, "locationId", fx.locs[0]),
 		f("lowStock", true, "lowStock", "true"),
 		f("minQuantity", false, "minQuantity", "40"),
-	}
-}
-
-// seedSearchCatalogue creates n items on the table, as TestSearchOracle's
-// generator does but without transfers or deletes.
-func seedSearchCatalogue(b *testing.B, table string, n int) searchFixture {
-	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	svc := &usecase.Service{Store: dynamo.New(lambdafn.NewDynamoClient(cfg), table)}
-	actor := usecase.Request{Actor: editorEmail}
-	rng := rand.New(rand.NewPCG(9, 9))
-	var fx searchFixture
-	for _, code := range []string{"RTM-1", "HAM-2", "LYS-3"} {
-		l, _, err := svc.CreateLocation(ctx, actor, inventory.LocationInput{Code: code, Name: code})
-		if err != nil {
-			b.Fatal(err)
-		}
-		fx.locs = append(fx.locs, l.ID)
-	}
-	for _, name := range []string{"Spring sale", "Écoles", "Werkstatt", "Top sellers", "Clearance", "Größe XL"} {
-		g, _, err := svc.CreateGroup(ctx, actor, inventory.GroupInput{Name: name})
-		if err != nil {
-			b.Fatal(err)
-		}
-		fx.groups = append(fx.groups, g.ID)
-	}
-	inputs := make([]inventory.CreateInput, n)
-	members := make([][]int, len(fx.groups)) // item indexes per group
-	for i := range inputs {
-		name := searchoracle.Adjectives[rng.IntN(len(searchoracle.Adjectives))] + " " + searchoracle.Nouns[rng.IntN(len(searchoracle.Nouns))]
-		if s := searchoracle.Sizes[rng.IntN(len(searchoracle.Sizes))]; s != "" {
-			name += " " + s
-		}
-		in := inventory.CreateInput{
-			SKU:      fmt.Sprintf("%s-%06d", []string{"BLT", "NUT", "WSH", "PLB", "ELC"}[rng.IntN(5)], i),
-			Name:     name,
-			Quantity: int64(rng.IntN(120)),
-		}
-		for _, tg := range searchoracle.Tags {
-			if rng.IntN(6) == 0 {
-				in.Tags = append(in.Tags, tg)
-			}
-		}
-		if rng.IntN(4) == 0 {
-			rp := int64(rng.IntN(60))
-			in.ReorderPoint = &rp
-		}
-		if rng.IntN(3) == 0 {
-			in.LocationID = fx.locs[rng.IntN(len(fx.locs))]
-		}
-		for g := range fx.groups {
-			if rng.IntN(7) == 0 {
-				members[g] = append(members[g], i)
-			}
-		}
-		inputs[i] = in
-	}
-	ids := make([]string, n)
-	start := time.Now()
-	benchParallel(b, n, func(i int) error {
-		d, _, err := svc.CreateItem(ctx, actor, inputs[i])
-		if err != nil {
-			return fmt.Errorf("create %s: %w", inputs[i].SKU, err)
-		}
-		ids[i] = d.ID
-		return nil
-	})
-	b.Logf("%d items created in %v", n, time.Since(start).Round(time.Millisecond))
-	// One writer per group (batches of one group would contend on its
-	// counter), its batches in turn.
-	benchParallel(b, len(fx.groups), func(g int) error {
-		for chunk := range slices.Chunk(members[g], inventory.MaxMembershipIDs) {
-			add := make([]string, len(chunk))
-			for k, i := range chunk {
-				add[k] = ids[i]
-			}
-			res, _, err := svc.ChangeMembers(ctx, actor, fx.groups[g], inventory.MembershipInput{Add: add})
-			if err != nil {
-				return fmt.Errorf("add members: %w", err)
-			}
-			if len(res.Added) != len(add) {
-				return fmt.Errorf("add members: %d added of %d", len(res.Added), len(add))
-			}
-		}
-		return nil
-	})
-	b.Logf("memberships added in %v", time.Since(start).Round(time.Millisecond))
-	return fx
-}
-
-// benchParallel runs f(0..n-1) on 8 workers; the first error fails b.
-func benchParallel(b *testing.B, n int, f func(i int) error) {
-	b.Helper()
-	var wg sync.WaitGroup
-	var once sync.Once
-	var first error
-	next := make(chan int)
-	for range 8 {
-		wg.Go(func() {
-			for i := range next {
-				if err := f(i); err != nil {
-					once.Do(func() { first = err })
-				}
-			}
-		})
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if first != nil {
-		b.Fatal(first)
 	}
 }
 

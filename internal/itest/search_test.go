@@ -48,80 +48,99 @@ func oracleItems() int {
 	return 300
 }
 
-func TestSearchOracle(t *testing.T) {
-	e := newEnv(t)
+// catalogue is a generated catalogue (searchoracle.Generate) seeded on a
+// table through the use cases.
+type catalogue struct {
+	store             *dynamo.Store
+	locs, groups, ids []string
+	plans             []searchoracle.Plan
+}
+
+// seedCatalogue creates 3 locations, 6 groups and n generated items on the
+// table, 8 writers at a time; plain leaves out the transfers and deletes.
+// The memberships go one writer per group (batches of one group contend on
+// its counter).
+func seedCatalogue(tb testing.TB, table string, n int, plain bool) catalogue {
+	tb.Helper()
 	ctx := context.Background()
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	store := dynamo.New(lambdafn.NewDynamoClient(cfg), e.stack.Settings.TableName)
-	svc := &usecase.Service{Store: store}
+	c := catalogue{store: dynamo.New(lambdafn.NewDynamoClient(cfg), table)}
+	svc := &usecase.Service{Store: c.store}
 	actor := usecase.Request{Actor: editorEmail}
-
-	var locs []string
 	for _, code := range []string{"RTM-1", "HAM-2", "LYS-3"} {
 		l, _, err := svc.CreateLocation(ctx, actor, inventory.LocationInput{Code: code, Name: code})
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
-		locs = append(locs, l.ID)
+		c.locs = append(c.locs, l.ID)
 	}
-	var groups []string
 	for _, name := range []string{"Spring sale", "Écoles", "Werkstatt", "Top sellers", "Clearance", "Größe XL"} {
 		g, _, err := svc.CreateGroup(ctx, actor, inventory.GroupInput{Name: name})
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
-		groups = append(groups, g.ID)
+		c.groups = append(c.groups, g.ID)
 	}
-
-	// The catalogue, created by 8 writers.
-	n := oracleItems()
-	plans := searchoracle.Generate(9, n, len(locs), len(groups))
-	ids := make([]string, n)
+	c.plans = searchoracle.Generate(9, n, len(c.locs), len(c.groups))
+	c.ids = make([]string, n)
 	start := time.Now()
-	parallel(t, n, func(i int) error {
-		p := plans[i]
+	parallel(tb, n, func(i int) error {
+		p := c.plans[i]
 		in, from := p.In, inventory.DefaultLocation
 		if p.Location >= 0 {
-			in.LocationID, from = locs[p.Location], locs[p.Location]
+			in.LocationID, from = c.locs[p.Location], c.locs[p.Location]
 		}
 		d, _, err := svc.CreateItem(ctx, actor, in)
 		if err != nil {
 			return fmt.Errorf("create %s: %w", in.SKU, err)
 		}
-		ids[i] = d.ID
-		if p.MoveTo >= 0 {
+		c.ids[i] = d.ID
+		if p.MoveTo >= 0 && !plain {
 			if _, _, err := svc.CreateTransfer(ctx, actor, inventory.TransferInput{ItemID: d.ID, FromLocationID: from,
-				ToLocationID: locs[p.MoveTo], Quantity: p.Moved}); err != nil {
+				ToLocationID: c.locs[p.MoveTo], Quantity: p.Moved}); err != nil {
 				return fmt.Errorf("transfer %s: %w", in.SKU, err)
 			}
 		}
 		return nil
 	})
-	t.Logf("%d items created in %v", n, time.Since(start))
-	for gi, g := range groups {
+	tb.Logf("%d items created in %v", n, time.Since(start).Round(time.Millisecond))
+	parallel(tb, len(c.groups), func(g int) error {
 		var members []string
-		for i, p := range plans {
-			if slices.Contains(p.Groups, gi) {
-				members = append(members, ids[i])
+		for i, p := range c.plans {
+			if slices.Contains(p.Groups, g) {
+				members = append(members, c.ids[i])
 			}
 		}
 		for chunk := range slices.Chunk(members, inventory.MaxMembershipIDs) {
-			res, _, err := svc.ChangeMembers(ctx, actor, g, inventory.MembershipInput{Add: chunk})
+			res, _, err := svc.ChangeMembers(ctx, actor, c.groups[g], inventory.MembershipInput{Add: chunk})
 			if err != nil || len(res.Added) != len(chunk) {
-				t.Fatalf("add members: %+v, %v", res, err)
+				return fmt.Errorf("add members: %+v, %v", res, err)
 			}
 		}
-	}
-	parallel(t, n, func(i int) error {
-		if !plans[i].Deleted {
-			return nil
-		}
-		_, _, err := svc.DeleteItem(ctx, actor, ids[i], "discontinued")
-		return err
+		return nil
 	})
+	if !plain {
+		parallel(tb, n, func(i int) error {
+			if !c.plans[i].Deleted {
+				return nil
+			}
+			_, _, err := svc.DeleteItem(ctx, actor, c.ids[i], "discontinued")
+			return err
+		})
+	}
+	tb.Logf("catalogue seeded in %v", time.Since(start).Round(time.Millisecond))
+	return c
+}
+
+func TestSearchOracle(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	n := oracleItems()
+	c := seedCatalogue(t, e.stack.Settings.TableName, n, false)
+	store, ids, locs, groups := c.store, c.ids, c.locs, c.groups
 
 	// The oracle's data: each item as stored (a strongly consistent read),
 	// and where it has levels.
@@ -142,7 +161,6 @@ func TestSearchOracle(t *testing.T) {
 		return nil
 	})
 
-	t.Logf("catalogue ready in %v", time.Since(start))
 	cases := searchoracle.Cases(searchoracle.StandardFilters(locs, groups))
 	lists, pages := 0, 0
 	for _, fs := range cases {
@@ -171,22 +189,20 @@ func TestSearchOracle(t *testing.T) {
 
 // parallel runs f for 0..n-1 with 8 workers and fails the test on the
 // first error.
-func parallel(t *testing.T, n int, f func(i int) error) {
+func parallel(t testing.TB, n int, f func(i int) error) {
 	t.Helper()
 	var wg sync.WaitGroup
 	var once sync.Once
 	var first error
 	next := make(chan int)
 	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range next {
 				if err := f(i); err != nil {
 					once.Do(func() { first = err })
 				}
 			}
-		}()
+		})
 	}
 	for i := range n {
 		next <- i
