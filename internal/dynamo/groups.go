@@ -54,17 +54,9 @@ func (s *Store) SaveGroup(ctx context.Context, c inventory.GroupChange) error {
 		tx.put("groupRecord", encodeGroup(c.Next), "version = :v AND memberCount = :n",
 			attrMap{":v": num(c.Old.Version), ":n": num(c.Old.MemberCount)})
 	}
-	oldLive := c.Old != nil && c.Old.Deleted == nil
-	nextLive := c.Next.Deleted == nil
-	renamed := c.Old != nil && inventory.NameKey(c.Old.Name) != inventory.NameKey(c.Next.Name)
-	if oldLive && (!nextLive || renamed) {
-		tx.delete("nameRelease", groupNameKey(c.Old.Name), "groupId = :id", attrMap{":id": str(c.Next.ID)})
-	}
-	if nextLive && (!oldLive || renamed) {
-		m := groupNameKey(c.Next.Name)
-		m["type"], m["groupId"] = str("groupName"), str(c.Next.ID)
-		tx.put("name", m, "attribute_not_exists(PK)", nil)
-	}
+	uniqueMarker(tx, "name", "groupName", "groupId", c.Next.ID, c.Old != nil && c.Old.Deleted == nil, c.Next.Deleted == nil,
+		func() key { return groupNameKey(c.Old.Name) }, groupNameKey(c.Next.Name),
+		c.Old != nil && inventory.NameKey(c.Old.Name) != inventory.NameKey(c.Next.Name))
 	return s.commit(ctx, tx, "save group "+c.Next.ID, func(failed map[string]bool) error {
 		if failed["name"] {
 			return inventory.Errorf(inventory.KindConflict, inventory.CodeGroupNameConflict,

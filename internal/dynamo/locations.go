@@ -29,16 +29,8 @@ func (s *Store) SaveLocation(ctx context.Context, c inventory.LocationChange) er
 		tx.put("locationRecord", encodeLocation(c.Next), "version = :v AND stockedLevels = :n",
 			attrMap{":v": num(c.Old.Version), ":n": num(c.Old.StockedLevels)})
 	}
-	oldLive := c.Old != nil && c.Old.Deleted == nil
-	nextLive := c.Next.Deleted == nil
-	if oldLive && (!nextLive || c.Old.Code != c.Next.Code) {
-		tx.delete("codeRelease", locCodeKey(c.Old.Code), "locationId = :id", attrMap{":id": str(c.Next.ID)})
-	}
-	if nextLive && (!oldLive || c.Old.Code != c.Next.Code) {
-		m := locCodeKey(c.Next.Code)
-		m["type"], m["locationId"] = str("locationCode"), str(c.Next.ID)
-		tx.put("code", m, "attribute_not_exists(PK)", nil)
-	}
+	uniqueMarker(tx, "code", "locationCode", "locationId", c.Next.ID, c.Old != nil && c.Old.Deleted == nil, c.Next.Deleted == nil,
+		func() key { return locCodeKey(c.Old.Code) }, locCodeKey(c.Next.Code), c.Old != nil && c.Old.Code != c.Next.Code)
 	return s.commit(ctx, tx, "save location "+c.Next.ID, func(failed map[string]bool) error {
 		if failed["code"] {
 			return inventory.Errorf(inventory.KindConflict, inventory.CodeLocationCodeConflict,

@@ -192,15 +192,24 @@ func writeLevels(tx *txn, levels []inventory.LevelChange, ledger []inventory.Led
 }
 
 func skuChanges(tx *txn, old *inventory.Item, next inventory.Item) {
-	oldLive := old != nil && old.Deleted == nil
-	nextLive := next.Deleted == nil
-	if oldLive && (!nextLive || old.SKU != next.SKU) {
-		tx.delete("skuRelease", skuKey(old.SKU), "itemId = :id", attrMap{":id": str(next.ID)})
+	uniqueMarker(tx, "sku", "sku", "itemId", next.ID, old != nil && old.Deleted == nil, next.Deleted == nil,
+		func() key { return skuKey(old.SKU) }, skuKey(next.SKU), old != nil && old.SKU != next.SKU)
+}
+
+// uniqueMarker keeps the marker of a unique value (a live item's SKU, a
+// live location's code, a live group's name) with its record, in its
+// transaction: the old one deleted on the condition that it is this
+// record's (role+"Release"), the new one put on the condition that no
+// record holds it (role: its failure is a conflict). The marker is of
+// type typ, and its attribute owner names the record's id. changed is whether
+// the value changed; oldKey is called only when the old value is released.
+func uniqueMarker(tx *txn, role, typ, owner, id string, oldLive, nextLive bool, oldKey func() key, nextKey key, changed bool) {
+	if oldLive && (!nextLive || changed) {
+		tx.delete(role+"Release", oldKey(), owner+" = :id", attrMap{":id": str(id)})
 	}
-	if nextLive && (!oldLive || old.SKU != next.SKU) {
-		m := skuKey(next.SKU)
-		m["type"], m["itemId"] = str("sku"), str(next.ID)
-		tx.put("sku", m, "attribute_not_exists(PK)", nil)
+	if nextLive && (!oldLive || changed) {
+		nextKey["type"], nextKey[owner] = str(typ), str(id)
+		tx.put(role, nextKey, "attribute_not_exists(PK)", nil)
 	}
 }
 
