@@ -101,11 +101,17 @@ func TestEncodeItemIndexKeys(t *testing.T) {
 	if k := deletedItemsList.start(inventory.Position{"2026-11-25T06:00:00.000Z", "I"}); sOf(k, "GSI1SK") != sOf(m, "GSI1SK") || sOf(k, "PK") != "ITEM#I" {
 		t.Errorf("deleted start %v", k)
 	}
-	for _, l := range []indexList{lowStockList, liveLocationsList, deletedLocationsList} {
+	for _, l := range []indexList{lowStockList, liveLocationsList, deletedLocationsList, itemsByNameList, itemsByUpdateList, liveGroupsList, deletedGroupsList, exportsList} {
 		want := inventory.Position{"2026-11-25T06:00:00.000Z", "I"}
 		if p := l.position(l.start(want)); !reflect.DeepEqual(p, want) {
 			t.Errorf("%s %s: position %v of the start of %v", l.index, l.partition, p, want)
 		}
+	}
+	if k := liveItemsList.start(inventory.Position{"", "I"}); k != nil {
+		t.Errorf("an empty SKU is not the start: %v", k)
+	}
+	if k := itemsByNameList.start(inventory.Position{"", "I"}); sOf(k, "GSI2SK") != " I" {
+		t.Errorf("an empty name key is a position: %v", k)
 	}
 	if p := liveItemsList.position(liveItemsList.start(inventory.Position{"S", "I"})); !reflect.DeepEqual(p, inventory.Position{"S", "I"}) {
 		t.Errorf("items position %v", p)

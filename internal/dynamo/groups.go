@@ -150,57 +150,15 @@ func (s *Store) ListItemSource(ctx context.Context, src inventory.ItemSource, r 
 		return s.joinItems(ctx, r.Limit, queries,
 			func(m attrMap) inventory.Position { return inventory.Position{sOf(m, "GSI1SK"), sOf(m, "itemId")} })
 	}
-	l := itemOrders[src.Sort]
-	if src.LowStock {
-		l = lowStockOrder
+	l := map[string]indexList{inventory.SortName: itemsByNameList, inventory.SortUpdated: itemsByUpdateList}[src.Sort]
+	switch {
+	case src.LowStock:
+		l = lowStockList
+	case l.index == "":
+		l = liveItemsList
 	}
-	items, next, err := queryOrder(ctx, s, l, r)
+	items, next, err := queryList(ctx, s, l, r, decodeItem)
 	return slices.DeleteFunc(items, func(it inventory.Item) bool { return it.Deleted != nil }), next, err
-}
-
-// itemOrders are the indexes of every live item, by order.
-var itemOrders = map[string]itemOrder{
-	inventory.SortSKU:     {index: gsi1, partition: liveItems},
-	inventory.SortName:    {index: gsi2, partition: itemsByName, sep: " "},
-	inventory.SortUpdated: {index: gsi4, partition: itemsByUpdate, sep: "#", backward: true},
-}
-
-// lowStockList is the sparse index of low-stock items, in SKU order.
-var lowStockOrder = itemOrder{index: gsi3, partition: lowStockItems}
-
-// itemOrder is an index partition of whole live items whose sort key is a
-// sort value, then (after sep) the id — or the SKU alone (sep "").
-type itemOrder struct {
-	index, partition, sep string
-	backward              bool
-}
-
-// queryOrder reads one page of an item order.
-func queryOrder(ctx context.Context, s *Store, l itemOrder, r inventory.Range) ([]inventory.Item, inventory.Position, error) {
-	in := &dynamodb.QueryInput{
-		IndexName:                 aws.String(l.index),
-		KeyConditionExpression:    aws.String(l.index + "PK = :p"),
-		ExpressionAttributeValues: attrMap{":p": str(l.partition)},
-		ScanIndexForward:          aws.Bool(!l.backward),
-	}
-	if p := r.After; p != nil && (l.sep != "" || p[0] != "") {
-		// An empty SKU is before every SKU: the start.
-		in.ExclusiveStartKey = itemKey(p[1])
-		in.ExclusiveStartKey[l.index+"PK"] = str(l.partition)
-		if l.sep == "" {
-			in.ExclusiveStartKey[l.index+"SK"] = str(startValue(p[0]))
-		} else {
-			in.ExclusiveStartKey[l.index+"SK"] = str(startValue(p[0]) + l.sep + p[1])
-		}
-	}
-	return query(ctx, s, in, r.Limit, decodeItem, func(k key) inventory.Position {
-		sort := sOf(k, l.index+"SK")
-		if l.sep == "" {
-			return inventory.Position{sort, strings.TrimPrefix(sOf(k, "PK"), itemPrefix)}
-		}
-		i := strings.LastIndex(sort, l.sep)
-		return inventory.Position{sort[:i], sort[i+len(l.sep):]}
-	})
 }
 
 // facetQuery reads a facet's rows in SKU order after a position (sku, id).

@@ -17,7 +17,7 @@ const (
 	exportJobs = "JOBS#export"
 )
 
-var exportsList = indexList{gsi1, exportJobs, jobPrefix, jobSK, true}
+var exportsList = indexList{gsi1, exportJobs, jobPrefix, jobSK, "#", true}
 
 func jobKey(id string) key { return tableKey(jobPrefix+id, jobSK) }
 

@@ -93,27 +93,31 @@ func num(n int64) types.AttributeValue {
 }
 
 // indexList is a list read from one partition of an index: its records'
-// sort key there is one value of theirs (a SKU, a code), or, for lists of
-// deleted records, the deletion time and the id joined by "#". A position
-// is (that value, the record's id); storage turns it into the query's
-// ExclusiveStartKey and the page's LastEvaluatedKey back into one.
+// sort key there is one value of theirs (a SKU, a code), or that value,
+// sep and the record's id (the deletion or update time and "#"; the
+// NameKey of a name and " "). A position is (that value, the record's id);
+// storage turns it into the query's ExclusiveStartKey and the page's
+// LastEvaluatedKey back into one.
 type indexList struct {
 	index     string // "GSI1"
 	partition string // e.g. ITEMS#LIVE
 	prefix    string // the records' PK prefix, e.g. ITEM#
 	sk        string // the records' sort key in the base table
-	byDeleted bool   // sort key <deleted at>#<id>, newest first
+	sep       string // "": the sort key is the value alone
+	backward  bool   // newest first (lists by time)
 }
 
 // The lists of whole records.
 var (
-	liveItemsList        = indexList{gsi1, liveItems, itemPrefix, itemSK, false}
-	deletedItemsList     = indexList{gsi1, deletedItems, itemPrefix, itemSK, true}
-	lowStockList         = indexList{gsi3, lowStockItems, itemPrefix, itemSK, false}
-	liveLocationsList    = indexList{gsi1, liveLocations, locPrefix, locSK, false}
-	deletedLocationsList = indexList{gsi1, deadLocations, locPrefix, locSK, true}
-	liveGroupsList       = indexList{gsi1, liveGroups, groupPrefix, groupSK, false}
-	deletedGroupsList    = indexList{gsi1, deadGroups, groupPrefix, groupSK, true}
+	liveItemsList        = indexList{gsi1, liveItems, itemPrefix, itemSK, "", false}
+	deletedItemsList     = indexList{gsi1, deletedItems, itemPrefix, itemSK, "#", true}
+	lowStockList         = indexList{gsi3, lowStockItems, itemPrefix, itemSK, "", false}
+	itemsByNameList      = indexList{gsi2, itemsByName, itemPrefix, itemSK, " ", false}
+	itemsByUpdateList    = indexList{gsi4, itemsByUpdate, itemPrefix, itemSK, "#", true}
+	liveLocationsList    = indexList{gsi1, liveLocations, locPrefix, locSK, "", false}
+	deletedLocationsList = indexList{gsi1, deadLocations, locPrefix, locSK, "#", true}
+	liveGroupsList       = indexList{gsi1, liveGroups, groupPrefix, groupSK, "", false}
+	deletedGroupsList    = indexList{gsi1, deadGroups, groupPrefix, groupSK, "#", true}
 )
 
 // maxStartValue bounds the sort value of a start key: an index's sort key
@@ -155,12 +159,12 @@ func levelPosition(sort string) inventory.Position {
 
 // start is the ExclusiveStartKey of a page after p (nil: the first page).
 func (l indexList) start(p inventory.Position) key {
-	if p == nil || p[0] == "" {
+	if p == nil || (p[0] == "" && l.sep == "") {
 		return nil // before every record: the start
 	}
 	sort := startValue(p[0])
-	if l.byDeleted {
-		sort += "#" + p[1]
+	if l.sep != "" {
+		sort += l.sep + p[1]
 	}
 	k := tableKey(l.prefix+p[1], l.sk)
 	k[l.index+"PK"], k[l.index+"SK"] = str(l.partition), str(sort)
@@ -170,21 +174,20 @@ func (l indexList) start(p inventory.Position) key {
 // position is the position of a page's LastEvaluatedKey.
 func (l indexList) position(k key) inventory.Position {
 	sort := sOf(k, l.index+"SK")
-	if l.byDeleted {
-		at, id, _ := strings.Cut(sort, "#")
-		return inventory.Position{at, id}
+	if l.sep != "" {
+		i := strings.LastIndex(sort, l.sep)
+		return inventory.Position{sort[:i], sort[i+len(l.sep):]}
 	}
 	return inventory.Position{sort, strings.TrimPrefix(sOf(k, "PK"), l.prefix)}
 }
 
-// queryList reads one page of the list, newest deletion first for lists of
-// deleted records and in sort-key order otherwise.
+// queryList reads one page of the list.
 func queryList[T any](ctx context.Context, s *Store, l indexList, r inventory.Range, decode func(attrMap) (T, error)) ([]T, inventory.Position, error) {
 	return query(ctx, s, &dynamodb.QueryInput{
 		IndexName:                 aws.String(l.index),
 		KeyConditionExpression:    aws.String(l.index + "PK = :p"),
 		ExpressionAttributeValues: attrMap{":p": str(l.partition)},
-		ScanIndexForward:          aws.Bool(!l.byDeleted),
+		ScanIndexForward:          aws.Bool(!l.backward),
 		ExclusiveStartKey:         l.start(r.After),
 	}, r.Limit, decode, l.position)
 }
