@@ -127,7 +127,7 @@ func itemView(d usecase.ItemDetail) itemJSON {
 	if j.Tags == nil {
 		j.Tags = []string{}
 	}
-	j.Groups = groupRefsView(d.Groups)
+	j.Groups = groupRefsView(d.GroupRefs)
 	if del := it.Deleted; del != nil {
 		j.Deleted = &deletionJSON{At: jsonTime(del.At), By: del.By, Comment: del.Comment}
 	}

@@ -435,8 +435,8 @@ func TestMembershipFollowsLiveness(t *testing.T) {
 	wantCode(t, err, inventory.KindNotFound, inventory.CodeGroupDeleted)
 	_, _, err = f.svc.ChangeMembers(f.ctx, bob, g.ID, inventory.MembershipInput{Add: []string{a.ID}})
 	wantCode(t, err, inventory.KindNotFound, inventory.CodeGroupDeleted)
-	if d, err := f.svc.GetItem(f.ctx, a.ID); err != nil || len(d.Groups) != 0 {
-		t.Fatalf("GetItem lists a deleted group: %+v %v", d.Groups, err)
+	if d, err := f.svc.GetItem(f.ctx, a.ID); err != nil || len(d.GroupRefs) != 0 {
+		t.Fatalf("GetItem lists a deleted group: %+v %v", d.GroupRefs, err)
 	}
 	// An item deleted while its group is deleted still counts down.
 	if _, _, err := f.svc.DeleteItem(f.ctx, alice, b.ID, ""); err != nil {
@@ -455,8 +455,8 @@ func TestMembershipFollowsLiveness(t *testing.T) {
 	if n := f.group(g.ID).MemberCount; n != 2 {
 		t.Fatalf("member count %d", n)
 	}
-	if d, err := f.svc.GetItem(f.ctx, a.ID); err != nil || !slices.Equal(refNames(d.Groups), []string{"Sale"}) {
-		t.Fatalf("GetItem groups %+v %v", d.Groups, err)
+	if d, err := f.svc.GetItem(f.ctx, a.ID); err != nil || !slices.Equal(refNames(d.GroupRefs), []string{"Sale"}) {
+		t.Fatalf("GetItem groups %+v %v", d.GroupRefs, err)
 	}
 }
 
@@ -986,8 +986,8 @@ func TestGetItemGroups(t *testing.T) {
 	f := newFixture(t)
 	a := f.create(alice, "A", 0)
 	d, err := f.svc.GetItem(f.ctx, a.ID)
-	if err != nil || d.Groups == nil || len(d.Groups) != 0 {
-		t.Fatalf("groups of an item in none: %#v %v", d.Groups, err)
+	if err != nil || d.GroupRefs == nil || len(d.GroupRefs) != 0 {
+		t.Fatalf("groups of an item in none: %#v %v", d.GroupRefs, err)
 	}
 	var gamma inventory.Group
 	for _, name := range []string{"beta", "Gamma", "Éclair", "Alpha"} {
@@ -1001,20 +1001,20 @@ func TestGetItemGroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	d, err = f.svc.GetItem(f.ctx, a.ID)
-	if err != nil || !slices.Equal(refNames(d.Groups), []string{"Alpha", "beta", "Éclair"}) {
-		t.Fatalf("groups %v %v", refNames(d.Groups), err)
+	if err != nil || !slices.Equal(refNames(d.GroupRefs), []string{"Alpha", "beta", "Éclair"}) {
+		t.Fatalf("groups %v %v", refNames(d.GroupRefs), err)
 	}
-	for _, r := range d.Groups {
+	for _, r := range d.GroupRefs {
 		if g := f.group(r.ID); g.Name != r.Name {
 			t.Fatalf("ref %+v names group %+v", r, g)
 		}
 	}
 	// A renamed group is listed under its new name, in its new place.
-	if _, err := f.svc.UpdateGroup(f.ctx, bob, d.Groups[0].ID, inventory.GroupPatch{Name: ptr("Zulu")}); err != nil {
+	if _, err := f.svc.UpdateGroup(f.ctx, bob, d.GroupRefs[0].ID, inventory.GroupPatch{Name: ptr("Zulu")}); err != nil {
 		t.Fatal(err)
 	}
-	if d, _ = f.svc.GetItem(f.ctx, a.ID); !slices.Equal(refNames(d.Groups), []string{"beta", "Éclair", "Zulu"}) {
-		t.Fatalf("groups after a rename %v", refNames(d.Groups))
+	if d, _ = f.svc.GetItem(f.ctx, a.ID); !slices.Equal(refNames(d.GroupRefs), []string{"beta", "Éclair", "Zulu"}) {
+		t.Fatalf("groups after a rename %v", refNames(d.GroupRefs))
 	}
 }
 

@@ -15,8 +15,8 @@ import (
 // image is ready.
 type ItemDetail struct {
 	inventory.Item
-	Links  *ImageLinks          // nil unless Item.Image is ready
-	Groups []inventory.GroupRef // the live groups it is in; GetItem sets it, others leave it nil
+	Links     *ImageLinks          // nil unless Item.Image is ready
+	GroupRefs []inventory.GroupRef // the live groups it is in, named; GetItem sets it, others leave it nil
 }
 
 // ImageLinks are presigned URLs of a ready image.
@@ -66,7 +66,7 @@ func (s *Service) GetItem(ctx context.Context, id string) (ItemDetail, error) {
 	if err != nil {
 		return d, err
 	}
-	d.Groups = []inventory.GroupRef{}
+	d.GroupRefs = []inventory.GroupRef{}
 	if len(it.Groups) == 0 {
 		return d, nil
 	}
@@ -76,10 +76,10 @@ func (s *Service) GetItem(ctx context.Context, id string) (ItemDetail, error) {
 	}
 	for _, gid := range it.Groups {
 		if g, ok := groups[gid]; ok && g.Deleted == nil {
-			d.Groups = append(d.Groups, inventory.GroupRef{ID: g.ID, Name: g.Name})
+			d.GroupRefs = append(d.GroupRefs, inventory.GroupRef{ID: g.ID, Name: g.Name})
 		}
 	}
-	slices.SortFunc(d.Groups, func(a, b inventory.GroupRef) int {
+	slices.SortFunc(d.GroupRefs, func(a, b inventory.GroupRef) int {
 		return strings.Compare(inventory.NameKey(a.Name), inventory.NameKey(b.Name))
 	})
 	return d, nil
