@@ -17,7 +17,7 @@ BIN ?= bin
 # their own and must not become the default.
 .DEFAULT_GOAL := help
 
-.PHONY: help run token test vet unit integration integration-moto contract template-lint sam-build build sizes bench clean
+.PHONY: help run token test vet unit integration integration-moto contract template-lint sam-build build sizes bench bench-csv clean
 
 include build/images.mk
 include build/invoke.mk
@@ -47,6 +47,8 @@ help:
 	@echo '  make build        the stripped arm64 bootstraps, as deployed, into $(BIN)/<function>/'
 	@echo '  make sizes        their sizes'
 	@echo '  make bench-images thumbnails vs ImageMagick: time and peak memory (apt-get installs ImageMagick if missing)'
+	@echo '  make bench-csv    CSV export of 100k and 1M synthetic items, a process each: rows/s, peak RSS, and'
+	@echo '                    peak RSS(1M)/peak RSS(100k) (goal < 1.3); BENCH_CSV_SIZES, _RUNS, _INCLUDE override'
 	@echo 'Other:'
 	@echo '  make clean        remove $(BIN)/ and .aws-sam/'
 	@echo '  make help         this list (also what `make` alone prints)'
@@ -153,6 +155,26 @@ bench: sizes $(VENV_STAMP)
 	VENV=$(VENV) tools/with-moto.sh $(BENCH_GO_TEST) -benchtime $(BENCHTIME_MOTO) ./internal/itest/
 	VENV=$(VENV) tools/with-moto.sh $(BENCH_CONTENTION) -benchtime $(BENCHTIME_CONTENTION_MOTO) ./internal/itest/
 	DEPOT_SEARCH_BENCH_SIZES=$${DEPOT_SEARCH_BENCH_SIZES:-500,2000} $(GO) test -run '^$$' -bench '^BenchmarkSearch$$' -benchtime 1x -count 1 ./internal/itest/
+
+# CSV jobs at scale (issue 10): cmd/depot-bench-csv exports a synthetic
+# catalogue (items made from their position, none held in memory) into a
+# multipart sink that checks and hashes the parts and keeps nothing, once
+# per size and run, each run a process of its own (so each peak RSS, VmHWM,
+# is its own); then per size the median rows/s and peak RSS, and the ratio
+# of the largest size's median peak RSS to the smallest's (goal < 1.3: what
+# an export holds must not grow with the catalogue). Peak RSS varies by a
+# few MiB from run to run (GC timing), hence the medians. Each run stops by
+# itself within BENCH_CSV_TIMEOUT (1M items take seconds).
+#   make bench-csv BENCH_CSV_SIZES=100000,1000000 BENCH_CSV_RUNS=5 BENCH_CSV_INCLUDE=stock,groups
+BENCH_CSV_SIZES ?= 100000,1000000
+BENCH_CSV_RUNS ?= 5
+BENCH_CSV_INCLUDE ?=
+BENCH_CSV_TIMEOUT ?= 5m
+bench-csv:
+	@mkdir -p '$(BIN)'
+	$(GO) build -o '$(BIN)/depot-bench-csv' ./cmd/depot-bench-csv
+	'$(BIN)/depot-bench-csv' -mode export-ratio -sizes '$(BENCH_CSV_SIZES)' -runs '$(BENCH_CSV_RUNS)' \
+	  -include '$(BENCH_CSV_INCLUDE)' -timeout '$(BENCH_CSV_TIMEOUT)'
 
 clean:
 	rm -rf '$(BIN)' .aws-sam
