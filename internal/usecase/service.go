@@ -30,6 +30,8 @@ type ItemStore interface {
 	// GetItem reads an item, live or deleted, strongly consistently; a
 	// missing one is a KindNotFound error with code item_not_found.
 	GetItem(ctx context.Context, id string) (inventory.Item, error)
+	// FindItemBySKU reads the live item with a SKU (its SKU marker, then the item, strongly consistently); none is item_not_found.
+	FindItemBySKU(ctx context.Context, sku string) (inventory.Item, error)
 	// SaveItem commits a change atomically, or fails with
 	// inventory.ErrStale (the item or a level is no longer as read, or a
 	// location a new level is at was deleted meanwhile),
