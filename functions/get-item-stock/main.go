@@ -6,7 +6,7 @@ package main
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/depot-inventory/depot/internal/lambdafn"
+	"github.com/depot-inventory/depot/internal/lambdafn/apifn"
 )
 
-func main() { lambda.Start(lambdafn.MustHandler("GetItemStock")) }
+func main() { lambda.Start(apifn.MustHandler("GetItemStock")) }

@@ -6,7 +6,8 @@ package main
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/depot-inventory/depot/internal/lambdafn"
+	"github.com/depot-inventory/depot/internal/lambdafn/apifn"
+	_ "github.com/depot-inventory/depot/internal/lambdafn/specfn"
 )
 
-func main() { lambda.Start(lambdafn.MustHandler("GetOpenAPI")) }
+func main() { lambda.Start(apifn.MustHandler("GetOpenAPI")) }

@@ -21,6 +21,13 @@ const (
 	Indexes    Resource = "indexes"      // the table's global secondary indexes
 	Uploads    Resource = "uploads/*"    // the images bucket's uploads/ prefix
 	Thumbnails Resource = "thumbnails/*" // the images bucket's thumbnails/ prefix
+	Exports    Resource = "exports/*"    // the bucket's exports/ prefix: CSV exports
+	Imports    Resource = "imports/*"    // the bucket's imports/ prefix: CSV imports and their results
+	// ExportQueue is the queue of export jobs (ExportItems' trigger);
+	// ImportQueue the queue of imports handed over between invocations
+	// of ImportItems.
+	ExportQueue Resource = "export-queue"
+	ImportQueue Resource = "import-queue"
 )
 
 // Grant is one IAM action on one resource.
@@ -49,6 +56,21 @@ var (
 	DeleteUploads    = Grant{"s3:DeleteObject", Uploads}
 	WriteThumbnails  = Grant{"s3:PutObject", Thumbnails}
 	DeleteThumbnails = Grant{"s3:DeleteObject", Thumbnails}
+	// An export's file is a multipart upload (create, parts and complete
+	// are s3:PutObject), aborted when its job cannot start; its download
+	// link is a presigned GET.
+	WriteExports = Grant{"s3:PutObject", Exports}
+	AbortExports = Grant{"s3:AbortMultipartUpload", Exports}
+	LinkExports  = Grant{"s3:GetObject", Exports}
+	// An import's file is uploaded by a presigned POST and read by the
+	// import worker, which writes its results (chunks, then one multipart
+	// file) and links them with a presigned GET.
+	SignImports  = Grant{"s3:PutObject", Imports}
+	ReadImports  = Grant{"s3:GetObject", Imports}
+	WriteImports = Grant{"s3:PutObject", Imports}
+	AbortImports = Grant{"s3:AbortMultipartUpload", Imports}
+	SendExports  = Grant{"sqs:SendMessage", ExportQueue}
+	SendImports  = Grant{"sqs:SendMessage", ImportQueue}
 )
 
 // Grants is a function's set of grants.
@@ -72,7 +94,10 @@ func (gs Grants) Strings() []string {
 	return slices.Compact(out)
 }
 
-// ObjectResource is the resource an object key of the images bucket is in.
+// Buckets are the resources in the bucket.
+var Buckets = []Resource{Uploads, Thumbnails, Exports, Imports}
+
+// ObjectResource is the resource an object key of the bucket is in.
 func ObjectResource(key string) Resource {
 	prefix, _, _ := strings.Cut(key, "/")
 	return Resource(prefix + "/*")

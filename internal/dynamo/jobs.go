@@ -76,7 +76,9 @@ func encodeExport(j inventory.Export) attrMap {
 	if in.Filters.MaxQuantity != nil {
 		f["maxQuantity"] = num(*in.Filters.MaxQuantity)
 	}
-	m["filters"] = &types.AttributeValueMemberM{Value: f}
+	if len(f) > 0 { // an empty map does not survive every engine
+		m["filters"] = &types.AttributeValueMemberM{Value: f}
+	}
 	putStrings(m, "include", in.Include)
 	if in.BOM {
 		m["bom"] = &types.AttributeValueMemberBOOL{Value: true}

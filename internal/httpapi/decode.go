@@ -416,3 +416,42 @@ func (o *object) err() error {
 	}
 	return problem(inventory.KindInvalid, codeInvalidType, "fields of the request body have the wrong type", o.fields...)
 }
+
+// object returns the member as an object whose members are all in allowed;
+// nil if absent or null. Its type errors and unknown members are reported
+// with the top object's, each field named by its whole pointer (e.g.
+// /filters/tag).
+func (o *object) object(name string, allowed []string) *object {
+	raw, ok := o.members[name]
+	if !ok || o.isNull(name) {
+		return nil
+	}
+	t := o.top()
+	child := &object{members: map[string]json.RawMessage{}, prefix: o.prefix + "/" + escapePointer(name), root: t}
+	if err := json.Unmarshal(raw, &child.members); err != nil || child.members == nil {
+		child.members = map[string]json.RawMessage{}
+		o.typeError(name, "an object")
+		return child
+	}
+	for _, m := range slices.Sorted(maps.Keys(child.members)) {
+		if !slices.Contains(allowed, m) {
+			t.unknown = append(t.unknown, inventory.FieldError{Field: child.prefix + "/" + escapePointer(m), Code: "unknown_field",
+				Message: fmt.Sprintf("unknown field %q; allowed: %s", m, strings.Join(allowed, ", "))})
+		}
+	}
+	return child
+}
+
+// boolean returns the member as a bool; nil if absent.
+func (o *object) boolean(name string) *bool {
+	raw, ok := o.members[name]
+	if !ok {
+		return nil
+	}
+	var b bool
+	if err := json.Unmarshal(raw, &b); err != nil || o.isNull(name) {
+		o.typeError(name, "true or false")
+		return nil
+	}
+	return &b
+}

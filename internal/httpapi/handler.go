@@ -53,6 +53,9 @@ func NewHandler(function string, deps Deps) (http.Handler, error) {
 	if !ok || route.handle == nil {
 		return nil, fmt.Errorf("httpapi: no operation for function %q", function)
 	}
+	if function == "GetOpenAPI" && len(deps.OpenAPI) == 0 {
+		return nil, fmt.Errorf("httpapi: %s serves the OpenAPI document, and Deps has none", function)
+	}
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
 	}

@@ -122,6 +122,17 @@ var Routes = []Route{
 		Grants: access.Grants{access.GetItems, access.QueryTable, access.QueryIndexes},
 		handle: (*api).getItemStock},
 
+	// Exports: a job saved and sent to ExportItems (docs/exports.md).
+	{Function: "RequestExport", Method: "POST", Path: "/exports", Role: RoleViewer,
+		Grants: access.Grants{access.GetItems, access.PutItems, access.SendExports},
+		handle: (*api).requestExport},
+	{Function: "ListExports", Method: "GET", Path: "/exports", Role: RoleViewer, Query: pageQuery,
+		Grants: access.Grants{access.QueryIndexes},
+		handle: (*api).listExports},
+	{Function: "GetExport", Method: "GET", Path: "/exports/{id}", Role: RoleViewer,
+		Grants: access.Grants{access.GetItems, access.LinkExports},
+		handle: (*api).getExport},
+
 	{Function: "CreateLocation", Method: "POST", Path: "/locations", Role: RoleAdmin,
 		Grants: access.Grants{access.GetItems, access.PutItems},
 		handle: (*api).createLocation},

@@ -27,6 +27,7 @@ import (
 	"github.com/depot-inventory/depot/internal/dynamo"
 	"github.com/depot-inventory/depot/internal/httpapi"
 	"github.com/depot-inventory/depot/internal/lambdafn"
+	"github.com/depot-inventory/depot/internal/lambdafn/apifn"
 )
 
 // BenchmarkOperations measures, per operation, what the functions add on top
@@ -216,7 +217,7 @@ func newBenchEnv(tb testing.TB) *benchEnv {
 	}
 	// The functions' dependencies exactly as Lambda builds them, but for a
 	// store whose DynamoDB client records each call's input.
-	deps, err := lambdafn.Build(ctx, settings)
+	deps, err := apifn.Build(ctx, settings)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -224,9 +225,9 @@ func newBenchEnv(tb testing.TB) *benchEnv {
 	deps.Service.Store = dynamo.New(e.rec, name)
 	e.raw = lambdafn.NewDynamoClient(cfg)
 
-	handlers := map[string]lambdafn.Handler{}
+	handlers := map[string]apifn.Handler{}
 	for _, r := range httpapi.Routes {
-		h, err := lambdafn.New(r.Function, deps)
+		h, err := apifn.New(r.Function, deps)
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -3,23 +3,31 @@ package itest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/depot-inventory/depot/internal/dev/memstore"
 	"github.com/depot-inventory/depot/internal/inventory"
 	"github.com/depot-inventory/depot/internal/itemcsv"
 	"github.com/depot-inventory/depot/internal/lambdafn"
+	"github.com/depot-inventory/depot/internal/lambdafn/exportfn"
 	"github.com/depot-inventory/depot/internal/usecase"
 )
 
 // exportService is the use cases on the test's own table and bucket, as a
-// function's are built.
+// function's are built, with a queue that keeps the jobs it is given (so
+// that the test runs them itself).
 func (e *env) exportService() *usecase.Service {
 	e.t.Helper()
-	svc, err := lambdafn.NewService(context.Background(), e.stack.Settings)
+	settings := e.stack.Settings
+	settings.ExportQueue = &memstore.Queue{}
+	svc, err := lambdafn.NewService(context.Background(), settings)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -44,7 +52,8 @@ func TestExportThroughTheEngines(t *testing.T) {
 			t.Fatalf("run: %v %v", done, err)
 		}
 	}
-	job, err = svc.GetExport(ctx, job.ID)
+	detail, err := svc.GetExport(ctx, job.ID)
+	job = detail.Export
 	if err != nil || job.Status != inventory.JobSucceeded || job.Rows != 2 {
 		t.Fatalf("job %+v, %v", job, err)
 	}
@@ -118,5 +127,203 @@ func TestMultipartUploadOnTheEngines(t *testing.T) {
 	}
 	if err := mp.AbortMultipartUpload(ctx, "exports/aborted.csv", other); err != nil {
 		t.Errorf("abort: %v", err)
+	}
+}
+
+// awaitExport polls GET /exports/{id} until the job is finished.
+func (e *env) awaitExport(id string) map[string]any {
+	e.t.Helper()
+	e.stack.ExportQueue.Wait()
+	for range 100 {
+		job := e.must(http.StatusOK, req{Method: "GET", Path: "/exports/" + id, Header: as(viewerEmail)}).json(e.t)
+		if s := job["status"]; s == inventory.JobSucceeded || s == inventory.JobFailed {
+			return job
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	e.t.Fatalf("export %s never finished", id)
+	return nil
+}
+
+// download GETs a presigned link from the host, as a browser would.
+func download(t *testing.T, url string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
+}
+
+// TestExportThroughTheAPI: a viewer asks for an export with filters; the
+// request answers 202 queued at once with a Location, the worker (fed by
+// the queue, as on AWS) writes the file, and GET links it for download as
+// an attachment; the rows are the filtered items. The same key replays;
+// the list shows the newest first.
+func TestExportThroughTheAPI(t *testing.T) {
+	e := newEnv(t)
+	for i := range 5 {
+		tags := `["bulk"]`
+		if i%2 == 0 {
+			tags = `["bulk","even"]`
+		}
+		e.createItem(fmt.Sprintf(`{"sku":"API-%d","name":"Item %d","tags":%s,"quantity":%d}`, i, i, tags, i))
+	}
+	body := `{"filters":{"tag":"even"},"include":["stock","groups"],"bom":true}`
+	res := e.must(http.StatusAccepted, req{Method: "POST", Path: "/exports", Body: body,
+		Header: withKey(as(viewerEmail), "exp-1")})
+	job := res.json(t)
+	id, _ := job["id"].(string)
+	if job["status"] != inventory.JobQueued || job["requestedBy"] != viewerEmail || res.Header.Get("Location") != "/exports/"+id {
+		t.Fatalf("202: %v %v", job, res.Header)
+	}
+	done := e.awaitExport(id)
+	if done["status"] != inventory.JobSucceeded || done["rows"] != float64(3) {
+		t.Fatalf("job %v", done)
+	}
+	resp, data := download(t, done["downloadUrl"].(string))
+	name := "depot-items-" + time.Now().UTC().Format("2006-01-02") + ".csv"
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Disposition") != `attachment; filename="`+name+`"` ||
+		int64(len(data)) != int64(done["bytes"].(float64)) || !bytes.HasPrefix(data, []byte(itemcsv.BOM)) {
+		t.Fatalf("download %d %v, %d bytes", resp.StatusCode, resp.Header, len(data))
+	}
+	r := itemcsv.NewReader(bytes.NewReader(data[len(itemcsv.BOM):]))
+	head, _, _ := r.Read()
+	if strings.Join(head, ",") != "id,sku,name,description,tags,quantity,available,reorderPoint,createdAt,updatedAt,onHand:DEFAULT,groups" {
+		t.Errorf("header %q", head)
+	}
+	var skus []string
+	for {
+		rec, _, err := r.Read()
+		if err != nil {
+			break
+		}
+		skus = append(skus, rec[1])
+	}
+	if strings.Join(skus, ",") != "API-0,API-2,API-4" {
+		t.Errorf("rows %v", skus)
+	}
+
+	again := e.must(http.StatusAccepted, req{Method: "POST", Path: "/exports", Body: body,
+		Header: withKey(as(viewerEmail), "exp-1")})
+	if again.json(t)["id"] != id || again.Header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("replay: %s %v", again.Body, again.Header)
+	}
+	second := e.must(http.StatusAccepted, req{Method: "POST", Path: "/exports", Header: as(viewerEmail)}).json(t)
+	list := e.must(http.StatusOK, req{Method: "GET", Path: "/exports?limit=1", Header: as(viewerEmail)}).json(t)
+	exports, _ := list["exports"].([]any)
+	if len(exports) != 1 || exports[0].(map[string]any)["id"] != second["id"] || list["nextCursor"] == nil {
+		t.Fatalf("list %v", list)
+	}
+	next := e.must(http.StatusOK, req{Method: "GET", Path: "/exports?limit=1&cursor=" + list["nextCursor"].(string), Header: as(viewerEmail)}).json(t)
+	if exports, _ := next["exports"].([]any); len(exports) != 1 || exports[0].(map[string]any)["id"] != id {
+		t.Errorf("page 2 %v", next)
+	}
+	e.awaitExport(second["id"].(string))
+
+	for _, c := range []struct{ body, code string }{
+		{`{"filters":{"sort":"price"}}`, "validation_failed"},
+		{`{"filters":{"color":"red"}}`, "unknown_field"},
+		{`{"include":["prices"]}`, "validation_failed"},
+		{`{"bom":"yes"}`, "invalid_type"},
+	} {
+		if got := e.must(http.StatusBadRequest, req{Method: "POST", Path: "/exports", Body: c.body}).code(t); got != c.code {
+			t.Errorf("%s: %s, want %s", c.body, got, c.code)
+		}
+	}
+	if got := e.must(http.StatusNotFound, req{Method: "GET", Path: "/exports/01JR2V8Q4N7C1X5B9M3K6T0W2Y"}).code(t); got != "export_not_found" {
+		t.Errorf("unknown export: %s", got)
+	}
+}
+
+// TestExportWorkerGivesUp: a job whose upload vanished fails on every
+// delivery and asks to be delivered again; the fifth delivery marks it
+// failed with the error (aborting what is left of its upload), and GET
+// shows why.
+func TestExportWorkerGivesUp(t *testing.T) {
+	e := newEnv(t)
+	e.createItem(`{"sku":"GONE-1","name":"Gone"}`)
+	svc := e.exportService()
+	ctx := context.Background()
+	job := inventory.NewExport(inventory.ExportInput{}, editorEmail, time.Now())
+	if err := svc.Jobs.SaveExport(ctx, inventory.ExportChange{Next: job}); err != nil {
+		t.Fatal(err)
+	}
+	running := job.Start("no-such-upload", nil, time.Now())
+	if err := svc.Jobs.SaveExport(ctx, inventory.ExportChange{Old: &job, Next: running}); err != nil {
+		t.Fatal(err)
+	}
+	worker, err := exportfn.New(ctx, e.stack.Settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deliver := func(receive int) events.SQSEventResponse {
+		resp, err := worker.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{{MessageId: fmt.Sprint("m", receive),
+			Body: `{"jobId":"` + job.ID + `"}`, Attributes: map[string]string{"ApproximateReceiveCount": fmt.Sprint(receive)}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	if resp := deliver(1); len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "m1" {
+		t.Fatalf("first delivery: %+v", resp)
+	}
+	if got := e.must(http.StatusOK, req{Method: "GET", Path: "/exports/" + job.ID}).json(t); got["status"] != inventory.JobRunning {
+		t.Fatalf("after one failure: %v", got)
+	}
+	if resp := deliver(usecase.MaxJobAttempts); len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("last delivery: %+v", resp)
+	}
+	got := e.must(http.StatusOK, req{Method: "GET", Path: "/exports/" + job.ID}).json(t)
+	if got["status"] != inventory.JobFailed || got["finishedAt"] == nil || !strings.Contains(fmt.Sprint(got["error"]), "failed 5 times") ||
+		got["downloadUrl"] != nil {
+		t.Fatalf("after the last: %v", got)
+	}
+	// A message that names no job is dropped, not retried.
+	resp, err := worker.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{{MessageId: "junk", Body: "hello"}}})
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Errorf("junk: %+v %v", resp, err)
+	}
+}
+
+// withKey adds an Idempotency-Key to headers.
+func withKey(h map[string]string, key string) map[string]string {
+	out := map[string]string{"Idempotency-Key": key}
+	for k, v := range h {
+		out[k] = v
+	}
+	return out
+}
+
+// TestExportHandsOver: a delivery with less than HandoverMargin left starts
+// the job, stops, and sends it to the queue again; the next delivery (the
+// queue's own, to the stack's worker) finishes it.
+func TestExportHandsOver(t *testing.T) {
+	e := newEnv(t)
+	e.createItem(`{"sku":"HAND-1","name":"Handed over"}`)
+	svc := e.exportService()
+	ctx := context.Background()
+	job, _, err := svc.RequestExport(ctx, usecase.Request{Actor: editorEmail}, inventory.ExportInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker, err := exportfn.New(ctx, e.stack.Settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, usecase.HandoverMargin/2)
+	defer cancel()
+	resp, err := worker.Handle(short, events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1",
+		Body: `{"jobId":"` + job.ID + `"}`, Attributes: map[string]string{"ApproximateReceiveCount": "1"}}}})
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("short delivery: %+v %v", resp, err)
+	}
+	if got := e.awaitExport(job.ID); got["status"] != inventory.JobSucceeded || got["rows"] != float64(1) {
+		t.Fatalf("after the hand-over: %v", got)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/depot-inventory/depot/internal/access"
 	"github.com/depot-inventory/depot/internal/httpapi"
+	"github.com/depot-inventory/depot/internal/lambdafn/exportfn"
 	"github.com/depot-inventory/depot/internal/lambdafn/seedfn"
 	"github.com/depot-inventory/depot/internal/lambdafn/thumbfn"
 )
@@ -48,7 +49,8 @@ func observeGrants(line []byte) {
 // AccessDenied on AWS; one declared but never used is more than least
 // privilege. Only meaningful after the whole suite ran.
 func grantProblems() []string {
-	declared := map[string]access.Grants{thumbfn.Function: thumbfn.Grants, seedfn.Function: seedfn.Grants}
+	declared := map[string]access.Grants{thumbfn.Function: thumbfn.Grants, seedfn.Function: seedfn.Grants,
+		exportfn.Function: exportfn.Grants}
 	for _, r := range httpapi.Routes {
 		declared[r.Function] = r.Grants
 	}

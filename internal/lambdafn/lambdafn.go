@@ -1,8 +1,8 @@
 // Package lambdafn wires a Depot function: it reads and checks the
 // configuration the template's environment gives the function, connects
-// the clients its grants need, builds the use cases, and wraps the
-// operation's net/http handler in the API Gateway (HTTP API, payload 2.0)
-// adapter.
+// the clients its grants need and builds the use cases. Package apifn wraps
+// an API operation's net/http handler for Lambda; the workers (thumbfn,
+// exportfn) link neither it nor the HTTP layer.
 package lambdafn
 
 import (
@@ -15,23 +15,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
-	depot "github.com/depot-inventory/depot"
 	"github.com/depot-inventory/depot/internal/access"
 	"github.com/depot-inventory/depot/internal/dynamo"
-	"github.com/depot-inventory/depot/internal/httpapi"
 	"github.com/depot-inventory/depot/internal/media"
 	"github.com/depot-inventory/depot/internal/usecase"
 )
-
-// Handler is what an API function's main passes to lambda.Start.
-type Handler = func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
 
 // MaxUploadLimit is the largest MAX_UPLOAD_BYTES accepted, as the
 // template's MaxUploadBytes parameter allows: MakeThumbnails holds an
@@ -43,10 +36,14 @@ type Settings struct {
 	TableName  string
 	BucketName string
 	LogLevel   slog.Level
-	RolesClaim string           // the JWT claim with the caller's roles ("": cognito:groups)
-	MaxUpload  int64            // largest image upload, bytes (0: usecase.DefaultMaxUploadBytes)
-	Logger     *slog.Logger     // nil: a JSON logger on stdout at LogLevel
-	Now        func() time.Time // the clock of every use case (nil: time.Now)
+	RolesClaim string // the JWT claim with the caller's roles ("": cognito:groups)
+	MaxUpload  int64  // largest image upload, bytes (0: usecase.DefaultMaxUploadBytes)
+	// ExportQueueURL is the queue export jobs are sent to (EXPORT_QUEUE_URL);
+	// ExportQueue, when set, is used instead (the local runtime's).
+	ExportQueueURL string
+	ExportQueue    usecase.Queue
+	Logger         *slog.Logger     // nil: a JSON logger on stdout at LogLevel
+	Now            func() time.Time // the clock of every use case (nil: time.Now)
 	// DynamoDBOptions are extra options of the DynamoDB client (the
 	// integration suite uses one to act between a function's read and its
 	// write).
@@ -54,8 +51,8 @@ type Settings struct {
 }
 
 // LoadSettings reads the environment variables a function with these
-// grants uses — TABLE_NAME, BUCKET_NAME, MAX_UPLOAD_BYTES, LOG_LEVEL,
-// ROLES_CLAIM — and checks them: a variable the grants need must be set,
+// grants uses — TABLE_NAME, BUCKET_NAME, EXPORT_QUEUE_URL,
+// MAX_UPLOAD_BYTES, LOG_LEVEL, ROLES_CLAIM — and checks them: a variable the grants need must be set,
 // and a number must be one. The error names every problem at once.
 func LoadSettings(grants access.Grants, getenv func(string) string) (Settings, error) {
 	s := Settings{
@@ -67,8 +64,12 @@ func LoadSettings(grants access.Grants, getenv func(string) string) (Settings, e
 	if grants.On(access.Table, access.Indexes) && s.TableName == "" {
 		errs = append(errs, errors.New("TABLE_NAME is not set"))
 	}
-	if grants.On(access.Uploads, access.Thumbnails) && s.BucketName == "" {
+	if grants.On(access.Buckets...) && s.BucketName == "" {
 		errs = append(errs, errors.New("BUCKET_NAME is not set"))
+	}
+	s.ExportQueueURL = getenv("EXPORT_QUEUE_URL")
+	if grants.Has(access.SendExports) && s.ExportQueueURL == "" {
+		errs = append(errs, errors.New("EXPORT_QUEUE_URL is not set"))
 	}
 	if v := getenv("MAX_UPLOAD_BYTES"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -94,50 +95,6 @@ func Exit(function string, err error) {
 
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
 
-// MustHandler builds the named API function from the environment, exiting
-// (a Lambda init error) when it cannot.
-func MustHandler(function string) Handler {
-	route, ok := httpapi.RouteFor(function)
-	if !ok {
-		Exit(function, errors.New("no such function in the route table"))
-	}
-	s, err := LoadSettings(route.Grants, os.Getenv)
-	if err != nil {
-		Exit(function, err)
-	}
-	deps, err := Build(context.Background(), s)
-	if err != nil {
-		Exit(function, err)
-	}
-	h, err := New(function, deps)
-	if err != nil {
-		Exit(function, err)
-	}
-	return h
-}
-
-// New returns the Lambda handler of the named API function.
-func New(function string, deps httpapi.Deps) (Handler, error) {
-	h, err := httpapi.NewHandler(function, deps)
-	if err != nil {
-		return nil, err
-	}
-	adapter := httpadapter.NewV2(h)
-	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-		return adapter.ProxyWithContext(httpapi.WithRawHeaders(ctx, ev.Headers), ev)
-	}, nil
-}
-
-// Build makes the API handlers' dependencies from the settings and the AWS
-// SDK's own configuration (region, credentials, AWS_ENDPOINT_URL*).
-func Build(ctx context.Context, s Settings) (httpapi.Deps, error) {
-	svc, err := NewService(ctx, s)
-	if err != nil {
-		return httpapi.Deps{}, err
-	}
-	return httpapi.Deps{Service: svc, Logger: svc.Logger, OpenAPI: depot.OpenAPIYAML, RolesClaim: s.RolesClaim}, nil
-}
-
 // NewService connects the use cases to the table and the bucket the
 // settings name (either may be empty when a function uses neither).
 func NewService(ctx context.Context, s Settings) (*usecase.Service, error) {
@@ -158,8 +115,20 @@ func NewService(ctx context.Context, s Settings) (*usecase.Service, error) {
 		m := media.New(NewS3Client(cfg), s.BucketName)
 		svc.Signer, svc.Objects, svc.Multipart = m, m, m
 	}
+	svc.ExportQueue = s.ExportQueue
+	if svc.ExportQueue == nil && s.ExportQueueURL != "" {
+		if ConnectQueue == nil {
+			return nil, errors.New("EXPORT_QUEUE_URL is set, but this function links no queue client (import internal/lambdafn/queuefn)")
+		}
+		svc.ExportQueue = ConnectQueue(cfg, s.ExportQueueURL, access.SendExports)
+	}
 	return svc, nil
 }
+
+// ConnectQueue returns the queue at url, counting its calls as uses of
+// grant. It is nil unless the binary links package queuefn, which sets it:
+// only the functions that send jobs carry the SQS client.
+var ConnectQueue func(cfg aws.Config, url string, grant access.Grant) usecase.Queue
 
 // NewDynamoClient returns a DynamoDB client that counts its calls per request.
 func NewDynamoClient(cfg aws.Config, optFns ...func(*dynamodb.Options)) *dynamodb.Client {

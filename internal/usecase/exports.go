@@ -2,6 +2,7 @@ package usecase
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -49,12 +50,15 @@ func (s *Service) exportPartSize() int {
 	return s.ExportPartSize
 }
 
-// RequestExport queues an export of the items a query lists.
+// RequestExport saves an export job and hands it to the export worker. A
+// replay (the same Idempotency-Key) of a job still queued hands it over
+// again, so a request whose hand-over failed (503) is cured by its retry;
+// the worker makes a second message harmless.
 func (s *Service) RequestExport(ctx context.Context, req Request, in inventory.ExportInput) (inventory.Export, bool, error) {
 	if err := in.Validate(); err != nil {
 		return inventory.Export{}, false, err
 	}
-	return once(ctx, s, "RequestExport", req, in, func(p *pending) (inventory.Export, error) {
+	job, replayed, err := once(ctx, s, "RequestExport", req, in, func(p *pending) (inventory.Export, error) {
 		job := inventory.NewExport(in, req.Actor, s.now())
 		rec, err := p.record(job)
 		if err != nil {
@@ -62,15 +66,119 @@ func (s *Service) RequestExport(ctx context.Context, req Request, in inventory.E
 		}
 		return job, s.Jobs.SaveExport(ctx, inventory.ExportChange{Next: job, Idempotency: rec})
 	})
+	if err != nil {
+		return job, replayed, err
+	}
+	if replayed {
+		// The recorded answer is the job as created; hand it over again
+		// only if it has not started since.
+		current, err := s.Jobs.GetExport(ctx, job.ID)
+		if err != nil || current.Status != inventory.JobQueued {
+			return job, replayed, err
+		}
+	}
+	if err := s.ExportQueue.Send(ctx, job.ID); err != nil {
+		return inventory.Export{}, replayed, inventory.Unavailable(fmt.Errorf("queue export %s: %w", job.ID, err))
+	}
+	return job, replayed, nil
 }
 
-// GetExport returns an export job.
-func (s *Service) GetExport(ctx context.Context, id string) (inventory.Export, error) {
+// ExportDetail is an export job as callers see it: with a link to its file
+// once it succeeded.
+type ExportDetail struct {
+	inventory.Export
+	DownloadURL       string
+	DownloadExpiresAt *time.Time
+}
+
+// GetExport returns an export job, with a download link (a presigned GET,
+// an attachment named depot-items-<date>.csv) once it succeeded.
+func (s *Service) GetExport(ctx context.Context, id string) (ExportDetail, error) {
 	if !inventory.IsValidID(id) {
-		return inventory.Export{}, inventory.Errorf(inventory.KindNotFound, inventory.CodeExportNotFound,
+		return ExportDetail{}, inventory.Errorf(inventory.KindNotFound, inventory.CodeExportNotFound,
 			"no export with id %q (export ids are 26-character ULIDs)", id)
 	}
-	return s.Jobs.GetExport(ctx, id)
+	job, err := s.Jobs.GetExport(ctx, id)
+	if err != nil {
+		return ExportDetail{}, err
+	}
+	d := ExportDetail{Export: job}
+	if job.Status == inventory.JobSucceeded {
+		expires := s.now().Add(DownloadURLTTL)
+		d.DownloadURL, err = s.Signer.PresignDownload(ctx, job.Key, ExportContentType, itemcsv.Filename(job.CreatedAt), DownloadURLTTL)
+		if err != nil {
+			return ExportDetail{}, fmt.Errorf("link export %s: %w", id, err)
+		}
+		d.DownloadExpiresAt = &expires
+	}
+	return d, nil
+}
+
+// ListExports lists export jobs, newest first.
+func (s *Service) ListExports(ctx context.Context, pr inventory.PageRequest) (inventory.Page[inventory.Export], error) {
+	return listPage(ctx, inventory.ExportsCursor, pr, s.Jobs.ListExports)
+}
+
+// MaxJobAttempts is how many times a worker's queue delivers a job that
+// fails before the job is marked failed (the queue's maxReceiveCount).
+const MaxJobAttempts = 5
+
+// HandoverMargin is what a worker keeps of its invocation's time: it stops
+// reading once less than this is left, saves its checkpoint and hands the
+// job over.
+const HandoverMargin = time.Minute
+
+// ProcessExport is the export worker's handling of one delivery of a job:
+// it runs the export until deadline less HandoverMargin, and hands it over
+// (sends it to the queue again) if it is not done. A nil error means the
+// delivery is dealt with. An error asks for the delivery again, unless it
+// was the attempt-th of MaxJobAttempts: the job is then marked failed with
+// the error, and that is dealt with too. A job another run holds
+// (inventory.ErrStale) is that run's to finish.
+func (s *Service) ProcessExport(ctx context.Context, id string, attempt int, deadline time.Time) error {
+	done, err := s.RunExport(ctx, id, deadline.Add(-HandoverMargin))
+	switch {
+	case inventory.CodeOf(err) == inventory.CodeExportNotFound:
+		s.logger().Warn("a message for no export; dropped", "export", id)
+		return nil
+	case errors.Is(err, inventory.ErrStale):
+		s.logger().Info("export run by another worker", "export", id)
+		return nil
+	case err == nil && !done:
+		if err := s.ExportQueue.Send(ctx, id); err != nil {
+			return fmt.Errorf("hand over export %s: %w", id, err)
+		}
+		return nil
+	case err == nil:
+		return nil
+	case attempt < MaxJobAttempts:
+		return err
+	}
+	return s.failExport(ctx, id, err)
+}
+
+// failExport marks a job failed for good, aborting its upload.
+func (s *Service) failExport(ctx context.Context, id string, cause error) error {
+	for {
+		job, err := s.Jobs.GetExport(ctx, id)
+		if err != nil {
+			return errors.Join(cause, err)
+		}
+		if job.Status == inventory.JobSucceeded || job.Status == inventory.JobFailed {
+			return nil
+		}
+		if cp := job.Checkpoint; cp != nil {
+			if err := s.Multipart.AbortMultipartUpload(ctx, job.Key, cp.UploadID); err != nil {
+				s.logger().Warn("abort the upload of a failed export", "export", id, "error", err.Error())
+			}
+		}
+		s.logger().Error("export failed", "export", id, "error", cause.Error())
+		err = s.Jobs.SaveExport(ctx, inventory.ExportChange{Old: &job,
+			Next: job.Fail(fmt.Sprintf("the export failed %d times; the last error: %v", MaxJobAttempts, cause), s.now())})
+		if !errors.Is(err, inventory.ErrStale) {
+			return err
+		}
+	}
 }
 
 // RunExport does the work of an export, or the rest of it: it streams the

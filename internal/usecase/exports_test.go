@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/depot-inventory/depot/internal/dev/memstore"
 	"github.com/depot-inventory/depot/internal/inventory"
 	"github.com/depot-inventory/depot/internal/itemcsv"
+	"github.com/depot-inventory/depot/internal/usecase"
 )
 
 // exportFixture is a fixture whose service exports: jobs in memory, parts
@@ -19,6 +21,7 @@ func exportFixture(t *testing.T, partSize int) (*fixture, *memstore.Exports) {
 	f := newFixture(t)
 	jobs := memstore.NewExports(f.store)
 	f.svc.Jobs, f.svc.Multipart, f.svc.ExportPartSize = jobs, f.objects, partSize
+	f.svc.ExportQueue = &memstore.Queue{}
 	f.objects.MinPartSize = partSize
 	return f, jobs
 }
@@ -41,7 +44,7 @@ func (f *fixture) runExport(id string) inventory.Export {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	return job
+	return job.Export
 }
 
 func (f *fixture) exportFile(job inventory.Export) []byte {
@@ -185,5 +188,95 @@ func TestExportRequestValidation(t *testing.T) {
 	}
 	if _, err := f.svc.GetExport(f.ctx, "nope"); inventory.CodeOf(err) != inventory.CodeExportNotFound {
 		t.Errorf("unknown export: %v", err)
+	}
+}
+
+// TestExportHandOver: the request hands the job to the queue; a delivery
+// near the deadline hands it over again, and the next finishes it; a
+// replay hands over a job still queued, and not one that started; a queue
+// that fails is a 503 the retry cures.
+func TestExportHandOver(t *testing.T) {
+	f, _ := exportFixture(t, 1024)
+	f.catalogue(40)
+	q := f.svc.ExportQueue.(*memstore.Queue)
+	job, _, err := f.svc.RequestExport(f.ctx, with(alice, "h1"), inventory.ExportInput{})
+	if err != nil || !slices.Equal(q.Sent(), []string{job.ID}) {
+		t.Fatalf("request: %v, sent %v", err, q.Sent())
+	}
+	if _, replayed, err := f.svc.RequestExport(f.ctx, with(alice, "h1"), inventory.ExportInput{}); err != nil || !replayed || len(q.Sent()) != 2 {
+		t.Fatalf("replay of a queued job: %v %v, sent %v", replayed, err, q.Sent())
+	}
+	// Less than HandoverMargin left: the run stops after its first page
+	// and hands over.
+	if err := f.svc.ProcessExport(f.ctx, job.ID, 1, f.now.Add(usecase.HandoverMargin-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := f.svc.GetExport(f.ctx, job.ID); d.Status != inventory.JobRunning || len(q.Sent()) != 3 {
+		t.Fatalf("after the first delivery: %s, sent %v", d.Status, q.Sent())
+	}
+	if _, _, err := f.svc.RequestExport(f.ctx, with(alice, "h1"), inventory.ExportInput{}); err != nil || len(q.Sent()) != 3 {
+		t.Fatalf("replay of a running job sent again: %v, sent %v", err, q.Sent())
+	}
+	if err := f.svc.ProcessExport(f.ctx, job.ID, 1, f.now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := f.svc.GetExport(f.ctx, job.ID)
+	if d.Status != inventory.JobSucceeded || d.Rows != 40 || d.DownloadURL == "" || d.DownloadExpiresAt == nil ||
+		!strings.Contains(d.DownloadURL, "depot-items-2026-11-30.csv") || len(q.Sent()) != 3 {
+		t.Fatalf("after the second delivery: %+v, sent %v", d, q.Sent())
+	}
+	// A duplicate delivery of a finished job does nothing.
+	if err := f.svc.ProcessExport(f.ctx, job.ID, 1, f.now.Add(time.Hour)); err != nil || len(q.Sent()) != 3 {
+		t.Fatalf("duplicate: %v, sent %v", err, q.Sent())
+	}
+
+	q.Fail = errors.New("queue down")
+	_, _, err = f.svc.RequestExport(f.ctx, with(alice, "h2"), inventory.ExportInput{})
+	if inventory.CodeOf(err) != inventory.CodeServiceUnavailable {
+		t.Fatalf("queue down: %v", err)
+	}
+	q.Fail = nil
+	again, replayed, err := f.svc.RequestExport(f.ctx, with(alice, "h2"), inventory.ExportInput{})
+	if err != nil || !replayed || q.Sent()[len(q.Sent())-1] != again.ID {
+		t.Fatalf("retry: %v %v, sent %v", replayed, err, q.Sent())
+	}
+}
+
+// TestExportFailsOnTheLastAttempt: a delivery that fails asks to be
+// retried until the last attempt, which marks the job failed with the
+// error and aborts its upload; a job held by another run is left to it.
+func TestExportFailsOnTheLastAttempt(t *testing.T) {
+	f, jobs := exportFixture(t, 1024)
+	f.catalogue(30)
+	id := f.mustExport()
+	broken := errors.New("disk on fire")
+	saves := 0
+	jobs.BeforeSave = func(c inventory.ExportChange) error {
+		if saves++; c.Next.Status == inventory.JobRunning && len(c.Next.Checkpoint.Parts) > 0 {
+			return broken
+		}
+		return nil
+	}
+	for attempt := 1; attempt < usecase.MaxJobAttempts; attempt++ {
+		if err := f.svc.ProcessExport(f.ctx, id, attempt, f.now.Add(time.Hour)); !errors.Is(err, broken) {
+			t.Fatalf("attempt %d: %v", attempt, err)
+		}
+	}
+	if err := f.svc.ProcessExport(f.ctx, id, usecase.MaxJobAttempts, f.now.Add(time.Hour)); err != nil {
+		t.Fatalf("last attempt: %v", err)
+	}
+	d, _ := f.svc.GetExport(f.ctx, id)
+	if d.Status != inventory.JobFailed || !strings.Contains(d.Error, "disk on fire") || d.DownloadURL != "" || d.FinishedAt == nil {
+		t.Fatalf("job %+v", d)
+	}
+	if n := f.objects.Uploads(); n != 0 {
+		t.Errorf("%d multipart uploads left open", n)
+	}
+
+	// Another run saved first: this one stops without error.
+	held := f.mustExport()
+	jobs.BeforeSave = func(c inventory.ExportChange) error { return inventory.ErrStale }
+	if err := f.svc.ProcessExport(f.ctx, held, 1, f.now.Add(time.Hour)); err != nil {
+		t.Fatalf("stale: %v", err)
 	}
 }

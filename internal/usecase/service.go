@@ -138,6 +138,12 @@ type Objects interface {
 	Delete(ctx context.Context, keys ...string) error
 }
 
+// Queue hands jobs to their worker, at least once: a job may arrive twice,
+// and its worker makes that harmless.
+type Queue interface {
+	Send(ctx context.Context, jobID string) error
+}
+
 // Thumbnailer checks an image and makes its thumbnails; a file it refuses
 // is an *inventory.RejectedImageError.
 type Thumbnailer interface {
@@ -166,6 +172,7 @@ type Service struct {
 	Thumbnailer    Thumbnailer // image processing
 	Jobs           ExportStore // exports
 	Multipart      Multipart   // export files
+	ExportQueue    Queue       // export jobs to ExportItems
 	ExportPartSize int         // 0: DefaultExportPartSize
 	Now            func() time.Time
 	MaxUploadBytes int64 // 0: DefaultMaxUploadBytes

@@ -155,6 +155,15 @@ func mapsKeys(m map[string][]byte) func(func(string) bool) {
 }
 
 func mainFile(r httpapi.Route) []byte {
+	// A function that sends jobs to a queue links the SQS client.
+	links := ""
+	if r.Grants.Has(access.SendExports) || r.Grants.Has(access.SendImports) {
+		links = "\t_ \"github.com/depot-inventory/depot/internal/lambdafn/queuefn\"\n"
+	}
+	// The function that serves the OpenAPI document links it.
+	if r.Function == "GetOpenAPI" {
+		links += "\t_ \"github.com/depot-inventory/depot/internal/lambdafn/specfn\"\n"
+	}
 	return fmt.Appendf(nil, `%s
 // Command %s is the %s Lambda function: %s (role %s).
 package main
@@ -162,11 +171,11 @@ package main
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/depot-inventory/depot/internal/lambdafn"
-)
+	"github.com/depot-inventory/depot/internal/lambdafn/apifn"
+%s)
 
-func main() { lambda.Start(lambdafn.MustHandler(%q)) }
-`, generatedHeader, r.Dir(), r.Function, r.RouteKey(), r.Role, r.Function)
+func main() { lambda.Start(apifn.MustHandler(%q)) }
+`, generatedHeader, r.Dir(), r.Function, r.RouteKey(), r.Role, links, r.Function)
 }
 
 // replaceSection puts the blocks between the markers of the template.
@@ -216,10 +225,17 @@ func functionBlock(r httpapi.Route) string {
 
 // environment is what a function needs besides Globals' variables.
 func environment(gs access.Grants) [][2]string {
+	var env [][2]string
 	if gs.Has(access.SignUploads) || gs.Has(access.ReadUploads) {
-		return [][2]string{{"MAX_UPLOAD_BYTES", "!Ref MaxUploadBytes"}}
+		env = append(env, [2]string{"MAX_UPLOAD_BYTES", "!Ref MaxUploadBytes"})
 	}
-	return nil
+	if gs.Has(access.SendExports) {
+		env = append(env, [2]string{"EXPORT_QUEUE_URL", "!Ref ExportQueue"})
+	}
+	if gs.Has(access.SendImports) {
+		env = append(env, [2]string{"IMPORT_QUEUE_URL", "!Ref ImportQueue"})
+	}
+	return env
 }
 
 // Statement is one Allow statement of a function's policy.
@@ -240,6 +256,10 @@ func ResourceARN(r access.Resource) string {
 		return "!GetAtt Table.Arn"
 	case access.Indexes:
 		return "!Sub ${Table.Arn}/index/*"
+	case access.ExportQueue:
+		return "!GetAtt ExportQueue.Arn"
+	case access.ImportQueue:
+		return "!GetAtt ImportQueue.Arn"
 	}
 	return "!Sub arn:${AWS::Partition}:s3:::" + ImagesBucketName + "/" + string(r)
 }
@@ -248,7 +268,8 @@ func ResourceARN(r access.Resource) string {
 // one statement per resource, in a fixed order.
 func PolicyOf(gs access.Grants) []Statement {
 	var out []Statement
-	for _, res := range []access.Resource{access.Table, access.Indexes, access.Uploads, access.Thumbnails} {
+	resources := append([]access.Resource{access.Table, access.Indexes}, access.Buckets...)
+	for _, res := range append(resources, access.ExportQueue, access.ImportQueue) {
 		var actions []string
 		for _, g := range gs {
 			if g.Resource == res {

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 	"os"
 	"os/exec"
 	"path"
@@ -141,7 +142,15 @@ func codeDir(uri string) (string, error) {
 type Names struct {
 	Table  string
 	Bucket string
+	// Queue is the URL every job queue (EXPORT_QUEUE_URL,
+	// IMPORT_QUEUE_URL) resolves to; "" is NoQueue.
+	Queue string
 }
+
+// NoQueue is the local queue URL when none is given: nothing listens
+// there, so a function that sends a job answers 503 service_unavailable.
+// Point Names.Queue at an SQS engine (moto) to send jobs for real.
+const NoQueue = "http://127.0.0.1:9/000000000000/depot-jobs"
 
 // Well-known variables whose intrinsic values have a fixed local value.
 func wellKnown(name string, names Names) (string, bool) {
@@ -154,6 +163,11 @@ func wellKnown(name string, names Names) (string, bool) {
 		return "cognito:groups", true // the Cognito pool's claim, which the sample events carry
 	case "LOG_LEVEL":
 		return "info", true
+	case "EXPORT_QUEUE_URL", "IMPORT_QUEUE_URL":
+		if names.Queue == "" {
+			return NoQueue, true
+		}
+		return names.Queue, true
 	}
 	return "", false
 }
@@ -265,6 +279,13 @@ func ProcessEnv(f Function, fnEnv map[string]string, bootstrap string) []string 
 		name, v, _ := strings.Cut(kv, "=")
 		if strings.HasPrefix(name, "AWS_ENDPOINT_URL") && v != "" {
 			env[name] = v
+		}
+	}
+	// SQS requests go where the queue URL points, unless an endpoint for
+	// SQS is set: never to AWS by default.
+	for _, name := range []string{"EXPORT_QUEUE_URL", "IMPORT_QUEUE_URL"} {
+		if u, err := url.Parse(env[name]); err == nil && u.Host != "" && env["AWS_ENDPOINT_URL_SQS"] == "" && env["AWS_ENDPOINT_URL"] == "" {
+			env["AWS_ENDPOINT_URL_SQS"] = u.Scheme + "://" + u.Host
 		}
 	}
 	out := make([]string, 0, len(env))

@@ -18,6 +18,7 @@ import (
 
 	"github.com/depot-inventory/depot/internal/dev/localauth"
 	"github.com/depot-inventory/depot/internal/lambdafn"
+	"github.com/depot-inventory/depot/internal/lambdafn/apifn"
 )
 
 const (
@@ -73,7 +74,7 @@ func corsGateway(t *testing.T, cors *CORS) (*Gateway, *atomic.Int32) {
 		}
 		return map[string]string{"sub": "s-1", "cognito:groups": "[viewer]"}, nil
 	})
-	handlers := map[string]lambdafn.Handler{"Health": fn, "ListItems": fn}
+	handlers := map[string]apifn.Handler{"Health": fn, "ListItems": fn}
 	return NewGateway(handlers, verifier, []byte(`{"keys":[]}`), slog.New(slog.DiscardHandler), WithCORS(cors)), &calls
 }
 

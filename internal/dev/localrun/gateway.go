@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/depot-inventory/depot/internal/httpapi"
-	"github.com/depot-inventory/depot/internal/lambdafn"
+	"github.com/depot-inventory/depot/internal/lambdafn/apifn"
 )
 
 // maxPayloadBytes is API Gateway's request payload limit.
@@ -50,13 +50,13 @@ type TokenVerifier interface {
 type gatewayRoute struct {
 	route    httpapi.Route
 	segments []string
-	handler  lambdafn.Handler
+	handler  apifn.Handler
 }
 
 // NewGateway routes each route of the table to its function's handler.
 // Every route but the public ones needs a bearer token that auth verifies;
 // jwks is served at /.well-known/jwks.json.
-func NewGateway(handlers map[string]lambdafn.Handler, auth TokenVerifier, jwks []byte, logger *slog.Logger, opts ...GatewayOption) *Gateway {
+func NewGateway(handlers map[string]apifn.Handler, auth TokenVerifier, jwks []byte, logger *slog.Logger, opts ...GatewayOption) *Gateway {
 	g := &Gateway{auth: auth, jwks: jwks, logger: logger}
 	for _, o := range opts {
 		o(g)

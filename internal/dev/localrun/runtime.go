@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,12 +19,16 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	depot "github.com/depot-inventory/depot"
+	"github.com/depot-inventory/depot/internal/access"
 	"github.com/depot-inventory/depot/internal/dev/localauth"
 	"github.com/depot-inventory/depot/internal/dev/samtemplate"
 	"github.com/depot-inventory/depot/internal/httpapi"
 	"github.com/depot-inventory/depot/internal/inventory"
 	"github.com/depot-inventory/depot/internal/lambdafn"
+	"github.com/depot-inventory/depot/internal/lambdafn/apifn"
+	"github.com/depot-inventory/depot/internal/lambdafn/exportfn"
 	"github.com/depot-inventory/depot/internal/lambdafn/seedfn"
+	_ "github.com/depot-inventory/depot/internal/lambdafn/specfn" // GetOpenAPI serves the document
 	"github.com/depot-inventory/depot/internal/lambdafn/thumbfn"
 )
 
@@ -127,6 +132,8 @@ type Stack struct {
 	Gateway        *Gateway
 	CORS           *CORS // what the gateway applies; nil when the API configures none
 	MakeThumbnails func(context.Context, events.S3Event) error
+	// ExportQueue delivers export jobs to ExportItems in this process.
+	ExportQueue *Queue
 }
 
 // Deploy creates the table (from template.yaml) and the bucket if they do
@@ -155,18 +162,23 @@ func (e *Engines) Deploy(ctx context.Context, settings lambdafn.Settings, issuer
 		return nil, err
 	}
 	settings.Logger = logger
+	exportQueue, err := workerQueue(tpl, exportfn.Function, access.SendExports, logger)
+	if err != nil {
+		return nil, err
+	}
+	settings.ExportQueue = exportQueue
 	// What the stack's DefaultLocation custom resource does on AWS when it
 	// is created: the same code, logging the same line.
 	if err := seedfn.Seed(ctx, settings); err != nil {
 		return nil, fmt.Errorf("seed the default location: %w", err)
 	}
-	deps, err := lambdafn.Build(ctx, settings)
+	deps, err := apifn.Build(ctx, settings)
 	if err != nil {
 		return nil, err
 	}
-	handlers := map[string]lambdafn.Handler{}
+	handlers := map[string]apifn.Handler{}
 	for _, r := range httpapi.Routes {
-		h, err := lambdafn.New(r.Function, deps)
+		h, err := apifn.New(r.Function, deps)
 		if err != nil {
 			return nil, err
 		}
@@ -184,11 +196,44 @@ func (e *Engines) Deploy(ctx context.Context, settings lambdafn.Settings, issuer
 	if err != nil {
 		return nil, err
 	}
+	exporter, err := exportfn.New(ctx, settings)
+	if err != nil {
+		return nil, err
+	}
+	exportQueue.SetTarget(exporter.Handle)
 	e.mu.Lock()
 	e.targets[settings.BucketName] = thumbnailer.Handle
 	e.mu.Unlock()
 	return &Stack{Settings: settings, Gateway: NewGateway(handlers, verifier, jwks, logger, WithCORS(cors)),
-		CORS: cors, MakeThumbnails: thumbnailer.Handle}, nil
+		CORS: cors, MakeThumbnails: thumbnailer.Handle, ExportQueue: exportQueue}, nil
+}
+
+// workerQueue is the in-process queue of a worker the template triggers by
+// SQS: its timeout and its event source's MaximumConcurrency as the
+// template sets them.
+func workerQueue(tpl *samtemplate.Template, function string, grant access.Grant, logger *slog.Logger) (*Queue, error) {
+	fn, ok := tpl.Functions[function]
+	if !ok || len(fn.SQSEvents) != 1 {
+		return nil, fmt.Errorf("template.yaml has no function %s with one SQS event", function)
+	}
+	o := QueueOptions{Grant: grant, Logger: logger}
+	for _, v := range []struct {
+		text string
+		set  func(int)
+	}{
+		{fn.Timeout, func(n int) { o.Timeout = time.Duration(n) * time.Second }},
+		{fn.SQSEvents[0].MaxConcurrency, func(n int) { o.MaxConcurrency = n }},
+	} {
+		if v.text == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v.text)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %q is not a number", function, v.text)
+		}
+		v.set(n)
+	}
+	return NewQueue(o), nil
 }
 
 // Template is the parsed template.yaml the runtime deploys.

@@ -18,6 +18,7 @@ import (
 	"github.com/depot-inventory/depot/internal/dev/gen"
 	"github.com/depot-inventory/depot/internal/dev/samtemplate"
 	"github.com/depot-inventory/depot/internal/httpapi"
+	"github.com/depot-inventory/depot/internal/lambdafn/exportfn"
 	"github.com/depot-inventory/depot/internal/lambdafn/seedfn"
 	"github.com/depot-inventory/depot/internal/lambdafn/thumbfn"
 )
@@ -296,7 +297,7 @@ func TestEventsMatchRoutes(t *testing.T) {
 		known[r.Dir()] = true
 	}
 	for id, fn := range tmpl.Functions {
-		if len(fn.S3Events) > 0 {
+		if len(fn.S3Events) > 0 || len(fn.SQSEvents) > 0 {
 			known[functionDir(id)] = true
 		}
 	}
@@ -305,7 +306,7 @@ func TestEventsMatchRoutes(t *testing.T) {
 	}
 	for _, f := range files {
 		if name := strings.TrimSuffix(filepath.Base(f), ".json"); !known[name] {
-			t.Errorf("events/%s.json matches no route, no S3-triggered function and no custom resource's function", name)
+			t.Errorf("events/%s.json matches no route, no S3- or SQS-triggered function and no custom resource's function", name)
 		}
 	}
 }
@@ -347,7 +348,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 // the route table's for the API functions, thumbfn's for MakeThumbnails,
 // seedfn's for SeedDefaultLocation.
 func declaredGrants() map[string]access.Grants {
-	out := map[string]access.Grants{thumbfn.Function: thumbfn.Grants, seedfn.Function: seedfn.Grants}
+	out := map[string]access.Grants{thumbfn.Function: thumbfn.Grants, seedfn.Function: seedfn.Grants,
+		exportfn.Function: exportfn.Grants}
 	for _, r := range httpapi.Routes {
 		out[r.Function] = r.Grants
 	}

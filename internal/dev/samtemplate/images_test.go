@@ -13,6 +13,7 @@ import (
 
 	"github.com/depot-inventory/depot/internal/dev/samtemplate"
 	"github.com/depot-inventory/depot/internal/httpapi"
+	"github.com/depot-inventory/depot/internal/jobqueue/message"
 )
 
 // The image pipeline (docs/images.md): browsers POST uploads to
@@ -147,17 +148,22 @@ func TestImagesBucket(t *testing.T) {
 		t.Fatalf("template.yaml has no bucket %s", bucketID)
 	}
 
-	// Unprocessed uploads expire after a day; nothing else ever expires.
-	var expireUploads, abortMultipart bool
+	// Unprocessed uploads expire after a day and exports after 7; nothing
+	// else ever expires.
+	var expireUploads, expireExports, abortMultipart bool
 	for _, r := range b.LifecycleRules {
 		if r.Status != "Enabled" {
 			continue
 		}
 		if r.ExpirationInDays != "" {
-			if r.Prefix != uploadsPrefix {
-				t.Errorf("lifecycle rule %s expires objects under %q; only %s may expire", r.ID, r.Prefix, uploadsPrefix)
+			switch r.Prefix {
+			case uploadsPrefix:
+				expireUploads = expireUploads || r.ExpirationInDays == "1"
+			case "exports/":
+				expireExports = expireExports || r.ExpirationInDays == "7"
+			default:
+				t.Errorf("lifecycle rule %s expires objects under %q; only %s and exports/ may expire", r.ID, r.Prefix, uploadsPrefix)
 			}
-			expireUploads = expireUploads || r.ExpirationInDays == "1"
 		}
 		if r.AbortIncompleteMultipartUploadDays == "1" && r.Prefix == "" {
 			abortMultipart = true
@@ -165,6 +171,9 @@ func TestImagesBucket(t *testing.T) {
 	}
 	if !expireUploads {
 		t.Errorf("no enabled lifecycle rule expires %s after 1 day: %+v", uploadsPrefix, b.LifecycleRules)
+	}
+	if !expireExports {
+		t.Errorf("no enabled lifecycle rule expires exports/ after 7 days: %+v", b.LifecycleRules)
 	}
 	if !abortMultipart {
 		t.Errorf("no enabled lifecycle rule aborts incomplete multipart uploads after 1 day in the whole bucket: %+v", b.LifecycleRules)
@@ -203,6 +212,10 @@ func TestEventsForEveryFunction(t *testing.T) {
 			t.Errorf("%s: %v", id, err)
 			continue
 		}
+		if len(fn.SQSEvents) > 0 {
+			checkSQSEvent(t, id, data)
+			continue
+		}
 		if len(fn.S3Events) == 0 {
 			if c, ok := resources[id]; ok {
 				checkCustomResourceEvent(t, id, c, data)
@@ -219,6 +232,24 @@ func TestEventsForEveryFunction(t *testing.T) {
 			continue
 		}
 		checkS3Event(t, id, fn.S3Events[0], ev)
+	}
+}
+
+// checkSQSEvent: a sample SQS event holds one message (the event sources
+// deliver one at a time) naming a job, with its receive count.
+func checkSQSEvent(t *testing.T, id string, data []byte) {
+	t.Helper()
+	var ev events.SQSEvent
+	if err := json.Unmarshal(data, &ev); err != nil || len(ev.Records) != 1 {
+		t.Errorf("%s: sample SQS event: %v, %d records; want 1", id, err, len(ev.Records))
+		return
+	}
+	m := ev.Records[0]
+	if m.EventSource != "aws:sqs" || m.MessageId == "" || m.Attributes["ApproximateReceiveCount"] == "" {
+		t.Errorf("%s: sample message %+v is not an SQS delivery", id, m)
+	}
+	if _, err := message.Parse(m.Body); err != nil {
+		t.Errorf("%s: sample message body: %v", id, err)
 	}
 }
 

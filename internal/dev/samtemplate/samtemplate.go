@@ -79,6 +79,7 @@ type Function struct {
 	ReservedConcurrentExecutions string
 	HTTPRoutes                   []HTTPRoute // events of type HttpApi, sorted by event name
 	S3Events                     []S3Event   // events of type S3, sorted by event name
+	SQSEvents                    []SQSEvent  // events of type SQS, sorted by event name
 	// EventInvokeConfig is the asynchronous invocation configuration, with
 	// Globals' merged in as SAM does (the function's keys win); nil when
 	// neither sets one.
@@ -217,6 +218,15 @@ type S3Event struct {
 	Events []string
 	Prefix string // S3Key filter rule "prefix"
 	Suffix string // S3Key filter rule "suffix"
+}
+
+// SQSEvent is an SQS event source of a function.
+type SQSEvent struct {
+	Event          string // event name
+	Queue          string // e.g. "!GetAtt ExportQueue.Arn"
+	BatchSize      string // as written; "" when not set
+	ResponseTypes  []string
+	MaxConcurrency string // ScalingConfig.MaximumConcurrency, as written
 }
 
 // TableDef is the definition of the template's AWS::DynamoDB::Table.
@@ -491,6 +501,20 @@ func parseFunction(id string, res rawResource, globalsNode *yaml.Node) (Function
 				return Function{}, fmt.Errorf("event %s: %w", name, err)
 			}
 			fn.S3Events = append(fn.S3Events, s)
+		case "SQS":
+			var p struct {
+				Queue         text  `yaml:"Queue"`
+				BatchSize     text  `yaml:"BatchSize"`
+				ResponseTypes texts `yaml:"FunctionResponseTypes"`
+				Scaling       struct {
+					MaximumConcurrency text `yaml:"MaximumConcurrency"`
+				} `yaml:"ScalingConfig"`
+			}
+			if err := decode(&ev.Properties, &p); err != nil {
+				return Function{}, fmt.Errorf("event %s: decode SQS Properties: %w", name, err)
+			}
+			fn.SQSEvents = append(fn.SQSEvents, SQSEvent{Event: name, Queue: string(p.Queue), BatchSize: string(p.BatchSize),
+				ResponseTypes: strs(p.ResponseTypes), MaxConcurrency: string(p.Scaling.MaximumConcurrency)})
 		}
 	}
 

@@ -1,0 +1,104 @@
+// Package exportfn wires the ExportItems function: messages of the export
+// queue in, the ProcessExport use case (docs/exports.md).
+package exportfn
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/depot-inventory/depot/internal/access"
+	"github.com/depot-inventory/depot/internal/callstats"
+	"github.com/depot-inventory/depot/internal/jobqueue/message"
+	"github.com/depot-inventory/depot/internal/lambdafn"
+	_ "github.com/depot-inventory/depot/internal/lambdafn/queuefn" // hands jobs over by SQS
+	"github.com/depot-inventory/depot/internal/usecase"
+)
+
+// Function is ExportItems' logical id in template.yaml.
+const Function = "ExportItems"
+
+// Grants are what ExportItems may do: read and save the job, list the items
+// (with their levels, the locations and the groups), write the file in
+// parts (aborting the upload of a job that failed for good), and hand the
+// job over to the next invocation.
+var Grants = access.Grants{
+	access.GetItems, access.PutItems, access.QueryTable, access.QueryIndexes, access.BatchGetItems,
+	access.WriteExports, access.AbortExports, access.SendExports,
+}
+
+// Timeout is the function's timeout when the context has no deadline.
+const Timeout = 15 * time.Minute
+
+// MustHandler builds the ExportItems handler from the environment, exiting
+// (a Lambda init error) when it cannot.
+func MustHandler() func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+	s, err := lambdafn.LoadSettings(Grants, os.Getenv)
+	if err != nil {
+		lambdafn.Exit(Function, err)
+	}
+	w, err := New(context.Background(), s)
+	if err != nil {
+		lambdafn.Exit(Function, err)
+	}
+	return w.Handle
+}
+
+// Worker handles deliveries of export jobs.
+type Worker struct {
+	Service *usecase.Service
+}
+
+// New builds the worker ExportItems runs.
+func New(ctx context.Context, s lambdafn.Settings) (*Worker, error) {
+	svc, err := lambdafn.NewService(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return &Worker{Service: svc}, nil
+}
+
+// Handle processes each message (the event source delivers one at a time)
+// and reports those to deliver again as batch item failures, so that one
+// failed job does not redeliver another. A message that names no job is
+// logged and dropped: no delivery would make it one.
+func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(Timeout)
+	}
+	for _, m := range ev.Records {
+		start := time.Now()
+		rctx, stats := callstats.With(ctx)
+		attempt, _ := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
+		attempt = max(attempt, 1)
+		id, err := message.Parse(m.Body)
+		if err == nil {
+			err = w.Service.ProcessExport(rctx, id, attempt, deadline)
+			if err != nil {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+			}
+		} else {
+			err = fmt.Errorf("dropped: %w", err)
+		}
+		attrs := []slog.Attr{
+			slog.String("function", Function), slog.String("export", id), slog.Int("attempt", attempt),
+			slog.Float64("durationMs", float64(time.Since(start).Microseconds())/1000),
+			slog.Any("ddbOps", stats.Calls("DynamoDB")), slog.Any("s3Ops", stats.Calls("S3")),
+			slog.Any("sqsOps", stats.Calls("SQS")), slog.Any("grants", stats.Actions()),
+		}
+		level := slog.LevelInfo
+		if err != nil {
+			level = slog.LevelError
+			attrs = append(attrs, slog.String("error", err.Error()))
+		}
+		w.Service.Logger.LogAttrs(rctx, level, "message", attrs...)
+	}
+	return resp, nil
+}
