@@ -355,23 +355,48 @@ func (c Columns) Row(rec []string, line int) (ImportRow, error) {
 	return r, nil
 }
 
-// Reader reads a file's records one at a time, with their line numbers.
+// Reader reads a file's records one at a time, with their line numbers
+// and the byte offset after each.
 type Reader struct {
-	r *csv.Reader
+	r    *csv.Reader
+	base int64 // the file's offset of the reader's first byte
+	line int   // lines before the reader's first byte
+	next int   // the line after the last record read
 }
 
 // NewReader reads CSV from r: RFC 4180, CRLF or LF, a leading byte order
 // mark allowed.
 func NewReader(r io.Reader) *Reader {
 	br := bufio.NewReader(r)
+	var base int64
 	if b, err := br.Peek(len(BOM)); err == nil && string(b) == BOM {
 		_, _ = br.Discard(len(BOM))
+		base = int64(len(BOM))
 	}
-	cr := csv.NewReader(br)
+	return newReader(br, base, 0)
+}
+
+// NewReaderAt reads the rest of a file from a record boundary: r holds
+// the file's bytes from offset on, which begin on line (a previous
+// Reader's Offset and NextLine).
+func NewReaderAt(r io.Reader, offset int64, line int) *Reader {
+	return newReader(bufio.NewReader(r), offset, line-1)
+}
+
+func newReader(r io.Reader, base int64, line int) *Reader {
+	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1 // a row of another width is that row's error
 	cr.ReuseRecord = false
-	return &Reader{r: cr}
+	return &Reader{r: cr, base: base, line: line, next: line + 1}
 }
+
+// Offset is the file's offset after the last record read.
+func (r *Reader) Offset() int64 { return r.base + r.r.InputOffset() }
+
+// NextLine is the line after the last record read (which ends on a later
+// line than it starts when a field holds line breaks): where the next
+// record starts.
+func (r *Reader) NextLine() int { return r.next }
 
 // Read returns the next record and the line it starts on (a field may
 // hold line breaks, so a record may span lines); io.EOF at the end. A record that is not CSV is an error that names its line.
@@ -380,12 +405,14 @@ func (r *Reader) Read() ([]string, int, error) {
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			return nil, pe.StartLine, fmt.Errorf("line %d is not CSV: %v", pe.StartLine, pe.Err)
+			return nil, r.line + pe.StartLine, fmt.Errorf("line %d is not CSV: %v", r.line+pe.StartLine, pe.Err)
 		}
 		return nil, 0, err
 	}
 	line, _ := r.r.FieldPos(0)
-	return rec, line, nil
+	last, _ := r.r.FieldPos(len(rec) - 1)
+	r.next = r.line + last + strings.Count(rec[len(rec)-1], "\n") + 1
+	return rec, r.line + line, nil
 }
 
 // Filename is the name an export is downloaded as.

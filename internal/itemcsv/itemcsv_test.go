@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -215,4 +216,44 @@ func BenchmarkAppendRecord(b *testing.B) {
 		buf = AppendRecord(buf[:0], l.Record(r))
 	}
 	b.SetBytes(int64(len(buf)))
+}
+
+// TestReaderResumes: a reader started at the offset and line another left
+// off at reads the same records with the same lines, fields with line
+// breaks and a BOM included.
+func TestReaderResumes(t *testing.T) {
+	file := BOM + "sku,name\r\nA,\"two\r\nlines\"\r\nB,b\nC,\"x\ny\nz\"\r\nD,d\r\n"
+	var want []string
+	r := NewReader(strings.NewReader(file))
+	for {
+		rec, line, err := r.Read()
+		if err != nil {
+			break
+		}
+		want = append(want, fmt.Sprintf("%d%v", line, rec))
+	}
+	if strings.Join(want, "|") != "1[sku name]|2[A two\nlines]|4[B b]|5[C x\ny\nz]|8[D d]" {
+		t.Fatalf("records %q", want)
+	}
+	for stop := 1; stop < len(want); stop++ {
+		r := NewReader(strings.NewReader(file))
+		for range stop {
+			if _, _, err := r.Read(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		off, line := r.Offset(), r.NextLine()
+		rest := NewReaderAt(strings.NewReader(file[off:]), off, line)
+		got := want[:stop:stop]
+		for {
+			rec, line, err := rest.Read()
+			if err != nil {
+				break
+			}
+			got = append(got, fmt.Sprintf("%d%v", line, rec))
+		}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("resumed after %d at %d, line %d: %q", stop, off, line, got)
+		}
+	}
 }

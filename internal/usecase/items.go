@@ -173,7 +173,7 @@ func (s *Service) ListItems(ctx context.Context, pr inventory.PageRequest, q inv
 		}
 	}
 	src := q.Source()
-	var found []inventory.Item
+	found := make([]inventory.Item, 0, r.Limit+1)
 	var next inventory.Position
 	after, examined, exhausted := r.After, 0, true
 	batch := r.Limit
