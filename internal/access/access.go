@@ -65,12 +65,13 @@ var (
 	// An import's file is uploaded by a presigned POST and read by the
 	// import worker, which writes its results (chunks, then one multipart
 	// file) and links them with a presigned GET.
-	SignImports  = Grant{"s3:PutObject", Imports}
-	ReadImports  = Grant{"s3:GetObject", Imports}
-	WriteImports = Grant{"s3:PutObject", Imports}
-	AbortImports = Grant{"s3:AbortMultipartUpload", Imports}
-	SendExports  = Grant{"sqs:SendMessage", ExportQueue}
-	SendImports  = Grant{"sqs:SendMessage", ImportQueue}
+	SignImports   = Grant{"s3:PutObject", Imports}
+	ReadImports   = Grant{"s3:GetObject", Imports}
+	WriteImports  = Grant{"s3:PutObject", Imports}
+	AbortImports  = Grant{"s3:AbortMultipartUpload", Imports}
+	DeleteImports = Grant{"s3:DeleteObject", Imports} // the results' chunks, once joined
+	SendExports   = Grant{"sqs:SendMessage", ExportQueue}
+	SendImports   = Grant{"sqs:SendMessage", ImportQueue}
 )
 
 // Grants is a function's set of grants.

@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -146,6 +147,113 @@ func decodeExport(m attrMap) (inventory.Export, error) {
 	}
 	if a.err != nil {
 		return j, fmt.Errorf("decode export %s: %w", j.ID, a.err)
+	}
+	return j, nil
+}
+
+// Import jobs: the same key as an export's, listed in GSI1 JOBS#import.
+const importJobs = "JOBS#import"
+
+var importsList = indexList{gsi1, importJobs, jobPrefix, jobSK, "#", true}
+
+// GetImport reads an import job strongly consistently.
+func (s *Store) GetImport(ctx context.Context, id string) (inventory.Import, error) {
+	return getRecord(ctx, s, jobKey(id), "import "+id, decodeImport, func() error {
+		return inventory.Errorf(inventory.KindNotFound, inventory.CodeImportNotFound, "no import with id %s", id)
+	})
+}
+
+// SaveImport writes an import job on its version, with the idempotency
+// record.
+func (s *Store) SaveImport(ctx context.Context, c inventory.ImportChange) error {
+	tx := &txn{table: s.table}
+	putIdempotency(tx, c.Idempotency)
+	if c.Old == nil {
+		tx.put("job", encodeImport(c.Next), "attribute_not_exists(PK)", nil)
+	} else {
+		tx.put("job", encodeImport(c.Next), "version = :v", attrMap{":v": num(c.Old.Version)})
+	}
+	return s.commit(ctx, tx, "save import "+c.Next.ID, nil)
+}
+
+// ListImports lists import jobs, newest first.
+func (s *Store) ListImports(ctx context.Context, r inventory.Range) ([]inventory.Import, inventory.Position, error) {
+	return queryList(ctx, s, importsList, r, decodeImport)
+}
+
+func encodeImport(j inventory.Import) attrMap {
+	m := jobKey(j.ID)
+	m["GSI1PK"], m["GSI1SK"] = str(importJobs), str(deletedSort(j.CreatedAt, j.ID))
+	m["type"], m["kind"] = str("job"), str("import")
+	m["id"], m["status"], m["requestedBy"] = str(j.ID), str(j.Status), str(j.RequestedBy)
+	m["createdAt"], m["uploadExpiresAt"] = str(formatTime(j.CreatedAt)), str(formatTime(j.UploadExpiresAt))
+	if j.DryRun {
+		m["dryRun"] = &types.AttributeValueMemberBOOL{Value: true}
+	}
+	if j.StartedAt != nil {
+		m["startedAt"] = str(formatTime(*j.StartedAt))
+	}
+	if j.FinishedAt != nil {
+		m["finishedAt"] = str(formatTime(*j.FinishedAt))
+	}
+	c := j.Counts
+	m["rows"], m["created"], m["updated"] = num(c.Rows), num(c.Created), num(c.Updated)
+	m["unchanged"], m["failed"], m["version"] = num(c.Unchanged), num(c.Failed), num(j.Version)
+	putStr(m, "error", j.Error)
+	if cp := j.Checkpoint; cp != nil {
+		// The header as JSON: its cells may be empty, which not every
+		// engine keeps in a list.
+		header, _ := json.Marshal(cp.Header)
+		c := attrMap{"phase": str(cp.Phase), "offset": num(cp.Offset), "line": num(int64(cp.Line)),
+			"chunks": num(int64(cp.Chunks)), "header": str(string(header))}
+		putStr(c, "etag", cp.ETag)
+		putStr(c, "uploadId", cp.UploadID)
+		putNum(c, "size", cp.Size)
+		if cp.Clean {
+			c["clean"] = &types.AttributeValueMemberBOOL{Value: true}
+		}
+		if len(cp.Locations) > 0 {
+			locs := attrMap{}
+			for code, id := range cp.Locations {
+				locs[code] = str(id)
+			}
+			c["locations"] = &types.AttributeValueMemberM{Value: locs}
+		}
+		m["checkpoint"] = &types.AttributeValueMemberM{Value: c}
+	}
+	return m
+}
+
+func decodeImport(m attrMap) (inventory.Import, error) {
+	a := &attrs{m: m}
+	j := inventory.Import{ID: a.str("id"), Status: a.str("status"), RequestedBy: a.str("requestedBy"), DryRun: a.bool("dryRun"),
+		CreatedAt: a.time("createdAt"), UploadExpiresAt: a.time("uploadExpiresAt"), Version: a.int("version"), Error: a.str("error"),
+		Counts: inventory.ImportCounts{Rows: a.int("rows"), Created: a.int("created"), Updated: a.int("updated"),
+			Unchanged: a.int("unchanged"), Failed: a.int("failed")}}
+	if t := a.time("startedAt"); !t.IsZero() {
+		j.StartedAt = &t
+	}
+	if t := a.time("finishedAt"); !t.IsZero() {
+		j.FinishedAt = &t
+	}
+	if c := a.sub("checkpoint"); c != nil {
+		cp := &inventory.ImportCheckpoint{Phase: c.str("phase"), ETag: c.str("etag"), UploadID: c.str("uploadId"),
+			Size: c.int("size"), Offset: c.int("offset"), Line: int(c.int("line")), Chunks: int(c.int("chunks")), Clean: c.bool("clean")}
+		if err := json.Unmarshal([]byte(c.str("header")), &cp.Header); err != nil {
+			c.fail("header", "a JSON list of strings")
+		}
+		if l := c.sub("locations"); l != nil {
+			cp.Locations = map[string]string{}
+			for code := range l.m {
+				cp.Locations[code] = l.str(code)
+			}
+			c.keep(l)
+		}
+		j.Checkpoint = cp
+		a.keep(c)
+	}
+	if a.err != nil {
+		return j, fmt.Errorf("decode import %s: %w", j.ID, a.err)
 	}
 	return j, nil
 }

@@ -128,3 +128,24 @@ func TestExportRoundTrip(t *testing.T) {
 		t.Errorf("index keys %v", k)
 	}
 }
+
+func TestImportRoundTrip(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 5e6, time.UTC)
+	later := now.Add(time.Minute)
+	waiting := inventory.NewImport(true, "ann", now, now.Add(15*time.Minute))
+	checked := waiting.Start(later).Checked(`"etag-1"`, 1234, []string{"SKU", "", "onHand:RTM-1"},
+		map[string]string{"RTM-1": "01JDQ5C3N6V9X2A5D8G1J4M7Q0"}, 17, 2)
+	applied := checked.Resumed().Applied(inventory.ImportCounts{Rows: 3, Created: 1, Updated: 1, Unchanged: 0, Failed: 1}, 99, 5)
+	for name, j := range map[string]inventory.Import{
+		"waiting": waiting, "checking": waiting.Start(later), "checked": checked, "applied": applied,
+		"results": applied.AllApplied("up-9"), "done": applied.Succeed(later), "failed": waiting.Fail("no file", later),
+	} {
+		got, err := decodeImport(encodeImport(j))
+		if err != nil || !reflect.DeepEqual(got, j) {
+			t.Errorf("%s: decoded\n%+v (%v), want\n%+v", name, got, err, j)
+		}
+	}
+	if k := encodeImport(waiting); sOf(k, "GSI1PK") != "JOBS#import" || sOf(k, "GSI1SK") != "2026-11-30T12:00:00.005Z#"+waiting.ID {
+		t.Errorf("index keys %v", k)
+	}
+}

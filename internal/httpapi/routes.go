@@ -133,6 +133,18 @@ var Routes = []Route{
 		Grants: access.Grants{access.GetItems, access.LinkExports},
 		handle: (*api).getExport},
 
+	// Imports: a job and an upload form; the S3 event of the upload runs
+	// ImportItems (docs/csv.md).
+	{Function: "RequestImport", Method: "POST", Path: "/imports", Role: RoleEditor,
+		Grants: access.Grants{access.GetItems, access.PutItems, access.SignImports},
+		handle: (*api).requestImport},
+	{Function: "ListImports", Method: "GET", Path: "/imports", Role: RoleViewer, Query: pageQuery,
+		Grants: access.Grants{access.QueryIndexes},
+		handle: (*api).listImports},
+	{Function: "GetImport", Method: "GET", Path: "/imports/{id}", Role: RoleViewer,
+		Grants: access.Grants{access.GetItems, access.ReadImports},
+		handle: (*api).getImport},
+
 	{Function: "CreateLocation", Method: "POST", Path: "/locations", Role: RoleAdmin,
 		Grants: access.Grants{access.GetItems, access.PutItems},
 		handle: (*api).createLocation},

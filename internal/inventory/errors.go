@@ -67,6 +67,7 @@ const (
 	CodeItemGroupLimit        = "item_group_limit"
 	CodeChangeTooLarge        = "change_too_large"
 	CodeExportNotFound        = "export_not_found"
+	CodeImportNotFound        = "import_not_found"
 	CodeServiceUnavailable    = "service_unavailable"
 	CodeInternal              = "internal_error"
 )
@@ -153,4 +154,7 @@ var (
 	ErrObjectNotFound = errors.New("inventory: object not found")
 	// ErrObjectTooLarge: the object is larger than the reader accepts.
 	ErrObjectTooLarge = errors.New("inventory: object too large")
+	// ErrObjectChanged: the object is no longer the one read before (its
+	// entity tag changed).
+	ErrObjectChanged = errors.New("inventory: object changed")
 )

@@ -98,6 +98,8 @@ var (
 	LocationLedgerCursor = newCursorFormat("location history", "01JDQ4A2B3C4D5E6F7G8H9J0KM~01JDQ3ZK7X9V4M2N8P6R5T3W1Y", cursorULID, cursorULID)
 	// ExportsCursor: export jobs, newest first; position (created at, id).
 	ExportsCursor = newCursorFormat("exports", "2024-11-26T10:00:00.000Z~01JDQ3ZK7X9V4M2N8P6R5T3W1Y", cursorTime, cursorULID)
+	// ImportsCursor: import jobs, newest first; position (created at, id).
+	ImportsCursor = newCursorFormat("imports", "2024-11-26T10:00:00.000Z~01JDQ3ZK7X9V4M2N8P6R5T3W1Y", cursorTime, cursorULID)
 )
 
 func newCursorFormat(name, example string, patterns ...string) *CursorFormat {

@@ -276,7 +276,8 @@ func (c Columns) OnHandCodes() []string {
 // empty reorderPoint none. id, available, createdAt, updatedAt and groups
 // are read-only: ignored.
 type ImportRow struct {
-	Line         int // the line of the file the row starts on (the header's is 1)
+	Line         int    // the line of the file the row starts on (the header's is 1)
+	ID           string // the id column's cell, read-only: it only tells a deleted item
 	SKU          string
 	Name         *string
 	Description  *string
@@ -320,6 +321,8 @@ func (c Columns) Row(rec []string, line int) (ImportRow, error) {
 	}
 	r.SKU, _ = cell(ColSKU)
 	r.SKU = strings.TrimSpace(r.SKU)
+	r.ID, _ = cell(ColID)
+	r.ID = strings.TrimSpace(r.ID)
 	if v, ok := cell(ColName); ok {
 		r.Name = &v
 	}
@@ -405,7 +408,7 @@ func (r *Reader) Read() ([]string, int, error) {
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			return nil, r.line + pe.StartLine, fmt.Errorf("line %d is not CSV: %v", r.line+pe.StartLine, pe.Err)
+			return nil, r.line + pe.StartLine, &NotCSVError{Line: r.line + pe.StartLine, Err: pe.Err}
 		}
 		return nil, 0, err
 	}
@@ -413,6 +416,24 @@ func (r *Reader) Read() ([]string, int, error) {
 	last, _ := r.r.FieldPos(len(rec) - 1)
 	r.next = r.line + last + strings.Count(rec[len(rec)-1], "\n") + 1
 	return rec, r.line + line, nil
+}
+
+// NotCSVError is a record that is not CSV.
+type NotCSVError struct {
+	Line int // where the record starts
+	Err  error
+}
+
+func (e *NotCSVError) Error() string { return fmt.Sprintf("line %d is not CSV: %v", e.Line, e.Err) }
+
+// Cell is a record's cell of a column ("" when the file has no such column
+// or the record is too short), unneutralized.
+func (c Columns) Cell(rec []string, col string) string {
+	i, ok := c.index[col]
+	if !ok || i >= len(rec) {
+		return ""
+	}
+	return Unneutralize(rec[i])
 }
 
 // Filename is the name an export is downloaded as.

@@ -3,6 +3,7 @@ package itest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -325,5 +326,67 @@ func TestExportHandsOver(t *testing.T) {
 	}
 	if got := e.awaitExport(job.ID); got["status"] != inventory.JobSucceeded || got["rows"] != float64(1) {
 		t.Fatalf("after the hand-over: %v", got)
+	}
+}
+
+// killingExports is a test hook at the job store: the kill-th save fails,
+// as if the worker were killed just before it, and nothing of it reaches
+// the engine.
+type killingExports struct {
+	usecase.ExportStore
+	saves, kill int
+}
+
+func (k *killingExports) SaveExport(ctx context.Context, c inventory.ExportChange) error {
+	if k.saves++; k.saves == k.kill {
+		return errors.New("killed at a checkpoint")
+	}
+	return k.ExportStore.SaveExport(ctx, c)
+}
+
+// TestExportResumesOnTheEngines (issue 10, checkpoints): the worker killed
+// at each of its checkpoints (the job started; the part recorded; the
+// upload completed but not recorded) resumes on the next delivery, and the
+// file equals an uninterrupted run's byte for byte.
+func TestExportResumesOnTheEngines(t *testing.T) {
+	e := newEnv(t)
+	for i := range 4 {
+		e.createItem(fmt.Sprintf(`{"sku":"KILL-%d","name":"=Row %d, \"q\"","tags":["t;%d"],"quantity":%d}`, i, i, i, i))
+	}
+	want := e.exportCSV(`{"include":["stock"]}`)
+	ctx := context.Background()
+	for kill := 1; kill <= 3; kill++ {
+		svc := e.exportService()
+		hook := &killingExports{ExportStore: svc.Jobs}
+		svc.Jobs = hook
+		worker := &exportfn.Worker{Service: svc}
+		job, _, err := svc.RequestExport(ctx, usecase.Request{Actor: editorEmail}, inventory.ExportInput{Include: []string{inventory.IncludeStock}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hook.saves, hook.kill = 0, kill // the worker's kill-th save
+		deliver := func(receive int) events.SQSEventResponse {
+			resp, err := worker.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{{MessageId: fmt.Sprint(kill, "-", receive),
+				Body: `{"jobId":"` + job.ID + `"}`, Attributes: map[string]string{"ApproximateReceiveCount": fmt.Sprint(receive)}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return resp
+		}
+		if resp := deliver(1); len(resp.BatchItemFailures) != 1 {
+			t.Fatalf("kill at save %d: the run was not stopped: %+v", kill, resp)
+		}
+		hook.kill = 0
+		if resp := deliver(2); len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("kill at save %d: the resumed run failed: %+v", kill, resp)
+		}
+		got := e.must(http.StatusOK, req{Method: "GET", Path: "/exports/" + job.ID}).json(t)
+		if got["status"] != inventory.JobSucceeded {
+			t.Fatalf("kill at save %d: %v", kill, got)
+		}
+		_, data := download(t, got["downloadUrl"].(string))
+		if !bytes.Equal(data, want) {
+			t.Errorf("kill at save %d: the file differs from an uninterrupted run's:\n%s\nwant\n%s", kill, data, want)
+		}
 	}
 }

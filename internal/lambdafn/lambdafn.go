@@ -42,6 +42,10 @@ type Settings struct {
 	// ExportQueue, when set, is used instead (the local runtime's).
 	ExportQueueURL string
 	ExportQueue    usecase.Queue
+	// ImportQueueURL and ImportQueue are the same for import jobs
+	// (IMPORT_QUEUE_URL).
+	ImportQueueURL string
+	ImportQueue    usecase.Queue
 	Logger         *slog.Logger     // nil: a JSON logger on stdout at LogLevel
 	Now            func() time.Time // the clock of every use case (nil: time.Now)
 	// DynamoDBOptions are extra options of the DynamoDB client (the
@@ -51,7 +55,7 @@ type Settings struct {
 }
 
 // LoadSettings reads the environment variables a function with these
-// grants uses — TABLE_NAME, BUCKET_NAME, EXPORT_QUEUE_URL,
+// grants uses — TABLE_NAME, BUCKET_NAME, EXPORT_QUEUE_URL, IMPORT_QUEUE_URL,
 // MAX_UPLOAD_BYTES, LOG_LEVEL, ROLES_CLAIM — and checks them: a variable the grants need must be set,
 // and a number must be one. The error names every problem at once.
 func LoadSettings(grants access.Grants, getenv func(string) string) (Settings, error) {
@@ -70,6 +74,10 @@ func LoadSettings(grants access.Grants, getenv func(string) string) (Settings, e
 	s.ExportQueueURL = getenv("EXPORT_QUEUE_URL")
 	if grants.Has(access.SendExports) && s.ExportQueueURL == "" {
 		errs = append(errs, errors.New("EXPORT_QUEUE_URL is not set"))
+	}
+	s.ImportQueueURL = getenv("IMPORT_QUEUE_URL")
+	if grants.Has(access.SendImports) && s.ImportQueueURL == "" {
+		errs = append(errs, errors.New("IMPORT_QUEUE_URL is not set"))
 	}
 	if v := getenv("MAX_UPLOAD_BYTES"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -109,20 +117,33 @@ func NewService(ctx context.Context, s Settings) (*usecase.Service, error) {
 	svc := &usecase.Service{Now: s.Now, MaxUploadBytes: s.MaxUpload, Logger: logger}
 	if s.TableName != "" {
 		store := dynamo.New(NewDynamoClient(cfg, s.DynamoDBOptions...), s.TableName)
-		svc.Store, svc.Jobs = store, store
+		svc.Store, svc.Jobs, svc.Imports = store, store, store
 	}
 	if s.BucketName != "" {
 		m := media.New(NewS3Client(cfg), s.BucketName)
-		svc.Signer, svc.Objects, svc.Multipart = m, m, m
+		svc.Signer, svc.Objects, svc.Multipart, svc.Files = m, m, m, m
 	}
-	svc.ExportQueue = s.ExportQueue
-	if svc.ExportQueue == nil && s.ExportQueueURL != "" {
-		if ConnectQueue == nil {
-			return nil, errors.New("EXPORT_QUEUE_URL is set, but this function links no queue client (import internal/lambdafn/queuefn)")
-		}
-		svc.ExportQueue = ConnectQueue(cfg, s.ExportQueueURL, access.SendExports)
+	var err2 error
+	if svc.ExportQueue, err2 = queue(cfg, s.ExportQueue, s.ExportQueueURL, "EXPORT_QUEUE_URL", access.SendExports); err2 != nil {
+		return nil, err2
+	}
+	if svc.ImportQueue, err2 = queue(cfg, s.ImportQueue, s.ImportQueueURL, "IMPORT_QUEUE_URL", access.SendImports); err2 != nil {
+		return nil, err2
 	}
 	return svc, nil
+}
+
+// queue is the given queue, or else the one at url (nil without one).
+func queue(cfg aws.Config, given usecase.Queue, url, variable string, grant access.Grant) (usecase.Queue, error) {
+	switch {
+	case given != nil:
+		return given, nil
+	case url == "":
+		return nil, nil
+	case ConnectQueue == nil:
+		return nil, fmt.Errorf("%s is set, but this function links no queue client (import internal/lambdafn/queuefn)", variable)
+	}
+	return ConnectQueue(cfg, url, grant), nil
 }
 
 // ConnectQueue returns the queue at url, counting its calls as uses of

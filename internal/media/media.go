@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"strconv"
 	"strings"
 	"time"
 
@@ -146,6 +147,46 @@ func (m *Media) Get(ctx context.Context, key string, maxBytes int64) ([]byte, er
 		return nil, fmt.Errorf("get %s: over %d bytes: %w", key, maxBytes, inventory.ErrObjectTooLarge)
 	}
 	return data, nil
+}
+
+// Open reads key from offset to its end, streaming. With etag, an object
+// whose ETag is no longer etag is inventory.ErrObjectChanged (checked on
+// the answer, and asked of S3 with If-Match).
+func (m *Media) Open(ctx context.Context, key string, offset int64, etag string) (inventory.OpenedObject, error) {
+	in := &s3.GetObjectInput{Bucket: aws.String(m.bucket), Key: aws.String(key)}
+	if offset > 0 {
+		in.Range = aws.String(fmt.Sprintf("bytes=%d-", offset))
+	}
+	if etag != "" {
+		in.IfMatch = aws.String(etag)
+	}
+	out, err := m.client.GetObject(ctx, in)
+	var api smithy.APIError
+	switch {
+	case err == nil:
+	case isNotFound(err):
+		return inventory.OpenedObject{}, fmt.Errorf("open %s: %w", key, inventory.ErrObjectNotFound)
+	case errors.As(err, &api) && api.ErrorCode() == "PreconditionFailed":
+		return inventory.OpenedObject{}, fmt.Errorf("open %s: %w", key, inventory.ErrObjectChanged)
+	case errors.As(err, &api) && api.ErrorCode() == "InvalidRange":
+		// Nothing after offset: the object ends there.
+		return inventory.OpenedObject{Body: io.NopCloser(strings.NewReader("")), Size: offset, ETag: etag}, nil
+	default:
+		return inventory.OpenedObject{}, fmt.Errorf("open %s: %w", key, err)
+	}
+	obj := inventory.OpenedObject{Body: out.Body, Size: aws.ToInt64(out.ContentLength), ETag: aws.ToString(out.ETag)}
+	if cr := aws.ToString(out.ContentRange); cr != "" { // bytes a-b/total
+		if _, total, ok := strings.Cut(cr, "/"); ok {
+			if n, err := strconv.ParseInt(total, 10, 64); err == nil {
+				obj.Size = n
+			}
+		}
+	}
+	if etag != "" && obj.ETag != etag {
+		out.Body.Close()
+		return inventory.OpenedObject{}, fmt.Errorf("open %s: ETag %s, not %s: %w", key, obj.ETag, etag, inventory.ErrObjectChanged)
+	}
+	return obj, nil
 }
 
 func isNotFound(err error) bool {

@@ -230,7 +230,11 @@ func (s *Service) RunExport(ctx context.Context, id string, stopBy time.Time) (d
 	}
 	cp := job.Checkpoint
 	if err := s.Multipart.CompleteMultipartUpload(ctx, job.Key, cp.UploadID, cp.Parts); err != nil {
-		return false, fmt.Errorf("complete export %s: %w", id, err)
+		// A run that completed the upload and stopped before saving the
+		// job leaves the file, and no upload to complete.
+		if !s.exportWritten(ctx, job) {
+			return false, fmt.Errorf("complete export %s: %w", id, err)
+		}
 	}
 	return true, save(job.Succeed(s.now()))
 }
@@ -350,4 +354,15 @@ func (s *Service) groupNames(ctx context.Context) (map[string]string, error) {
 		}
 		after = next
 	}
+}
+
+// exportWritten reports whether the job's file exists, as large as its
+// parts.
+func (s *Service) exportWritten(ctx context.Context, job inventory.Export) bool {
+	obj, err := s.Files.Open(ctx, job.Key, 0, "")
+	if err != nil {
+		return false
+	}
+	obj.Body.Close()
+	return obj.Size == job.Bytes
 }

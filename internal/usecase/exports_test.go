@@ -20,7 +20,7 @@ import (
 func exportFixture(t *testing.T, partSize int) (*fixture, *memstore.Exports) {
 	f := newFixture(t)
 	jobs := memstore.NewExports(f.store)
-	f.svc.Jobs, f.svc.Multipart, f.svc.ExportPartSize = jobs, f.objects, partSize
+	f.svc.Jobs, f.svc.Multipart, f.svc.Files, f.svc.ExportPartSize = jobs, f.objects, f.objects, partSize
 	f.svc.ExportQueue = &memstore.Queue{}
 	f.objects.MinPartSize = partSize
 	return f, jobs
@@ -139,8 +139,25 @@ func TestExportResumesFromItsCheckpoint(t *testing.T) {
 		}
 	}
 
-	// Out of time after the first page: the run hands over.
+	// Killed after the upload was completed, before the job recorded it:
+	// the next run finds the file written.
 	id := f.mustExport()
+	jobs.BeforeSave = func(c inventory.ExportChange) error {
+		if c.Next.Status == inventory.JobSucceeded {
+			return errors.New("killed")
+		}
+		return nil
+	}
+	if _, err := f.svc.RunExport(f.ctx, id, f.now.Add(time.Hour)); err == nil {
+		t.Fatal("the run was not stopped before it recorded its success")
+	}
+	jobs.BeforeSave = nil
+	if got := f.exportFile(f.runExport(id)); !bytes.Equal(got, want) {
+		t.Errorf("completed, then resumed: %d bytes, want %d", len(got), len(want))
+	}
+
+	// Out of time after the first page: the run hands over.
+	id = f.mustExport()
 	f.svc.ExportPartSize, f.objects.MinPartSize = 1024, 1024
 	stop := f.now.Add(-time.Second)
 	done, err := f.svc.RunExport(f.ctx, id, stop)

@@ -166,17 +166,23 @@ const (
 // Service runs the use cases. A function sets the dependencies it uses;
 // the rest stay nil.
 type Service struct {
-	Store          Store
-	Signer         Signer      // upload forms and image links
-	Objects        Objects     // image processing
-	Thumbnailer    Thumbnailer // image processing
-	Jobs           ExportStore // exports
-	Multipart      Multipart   // export files
-	ExportQueue    Queue       // export jobs to ExportItems
-	ExportPartSize int         // 0: DefaultExportPartSize
-	Now            func() time.Time
-	MaxUploadBytes int64 // 0: DefaultMaxUploadBytes
-	Logger         *slog.Logger
+	Store       Store
+	Signer      Signer      // upload forms and image links
+	Objects     Objects     // image processing
+	Thumbnailer Thumbnailer // image processing
+	Jobs        ExportStore // exports
+	Multipart   Multipart   // export files
+	ExportQueue Queue       // export jobs to ExportItems
+	Imports     ImportStore // imports
+	Files       Files       // import files
+	ImportQueue Queue       // import jobs handed over between ImportItems' runs
+	// ImportChunkRows and ImportRowLimit override ImportChunkRows and
+	// inventory.MaxImportRows (0: those), for tests.
+	ImportChunkRows, ImportRowLimit int
+	ExportPartSize                  int // 0: DefaultExportPartSize
+	Now                             func() time.Time
+	MaxUploadBytes                  int64 // 0: DefaultMaxUploadBytes
+	Logger                          *slog.Logger
 	// Pause waits d between the attempts of a change that lost a race
 	// (nil: a timer; unit tests pass one that returns at once).
 	Pause func(ctx context.Context, d time.Duration) error
@@ -188,6 +194,9 @@ func (s *Service) now() time.Time {
 	}
 	return s.Now()
 }
+
+// Clock is the use cases' time now.
+func (s *Service) Clock() time.Time { return s.now() }
 
 func (s *Service) logger() *slog.Logger {
 	if s.Logger == nil {

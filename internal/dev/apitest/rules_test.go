@@ -24,7 +24,7 @@ func TestSpecStatesTheServersRules(t *testing.T) {
 		"ListLocations": inventory.LocationsCursor, "ListDeletedLocations": inventory.DeletedLocationsCursor,
 		"GetLocationStock": inventory.LocationStockCursor, "ListLocationHistory": inventory.LocationLedgerCursor,
 		"ListGroups": inventory.GroupsCursor, "ListDeletedGroups": inventory.DeletedGroupsCursor,
-		"ListExports": inventory.ExportsCursor,
+		"ListExports": inventory.ExportsCursor, "ListImports": inventory.ImportsCursor,
 		"ListGroupItems": inventory.ItemsCursor, "ListTags": inventory.TagsCursor,
 	}
 	for _, r := range httpapi.Routes {

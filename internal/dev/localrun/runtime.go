@@ -27,6 +27,7 @@ import (
 	"github.com/depot-inventory/depot/internal/lambdafn"
 	"github.com/depot-inventory/depot/internal/lambdafn/apifn"
 	"github.com/depot-inventory/depot/internal/lambdafn/exportfn"
+	"github.com/depot-inventory/depot/internal/lambdafn/importfn"
 	"github.com/depot-inventory/depot/internal/lambdafn/seedfn"
 	_ "github.com/depot-inventory/depot/internal/lambdafn/specfn" // GetOpenAPI serves the document
 	"github.com/depot-inventory/depot/internal/lambdafn/thumbfn"
@@ -39,10 +40,14 @@ type Engines struct {
 	// Notifier delivers the embedded S3's event notifications; nil with
 	// external engines, which deliver none to this process.
 	Notifier *Notifier
-	closers  []func() error
+	// ImportNotifier delivers the embedded S3's notifications of import
+	// files to ImportItems; nil with external engines.
+	ImportNotifier *Notifier
+	closers        []func() error
 
 	mu      sync.Mutex
 	targets map[string]func(context.Context, events.S3Event) error // by bucket
+	imports map[string]func(context.Context, events.S3Event) error // ImportItems, by bucket
 }
 
 // dispatch hands an S3 event to the MakeThumbnails of the bucket's stack.
@@ -52,6 +57,21 @@ func (e *Engines) dispatch(ctx context.Context, ev events.S3Event) error {
 	}
 	e.mu.Lock()
 	target := e.targets[ev.Records[0].S3.Bucket.Name]
+	e.mu.Unlock()
+	if target == nil {
+		return nil
+	}
+	return target(ctx, ev)
+}
+
+// dispatchImport hands an S3 event of an import file to the ImportItems
+// of the bucket's stack.
+func (e *Engines) dispatchImport(ctx context.Context, ev events.S3Event) error {
+	if len(ev.Records) == 0 {
+		return nil
+	}
+	e.mu.Lock()
+	target := e.imports[ev.Records[0].S3.Bucket.Name]
 	e.mu.Unlock()
 	if target == nil {
 		return nil
@@ -78,7 +98,8 @@ func UseEngines() (*Engines, error) {
 	if external {
 		setDefault("AWS_ACCESS_KEY_ID", "test")
 		setDefault("AWS_SECRET_ACCESS_KEY", "test")
-		return &Engines{DynamoDB: endpointOf("DYNAMODB"), S3: endpointOf("S3"), targets: map[string]func(context.Context, events.S3Event) error{}}, nil
+		return &Engines{DynamoDB: endpointOf("DYNAMODB"), S3: endpointOf("S3"), targets: map[string]func(context.Context, events.S3Event) error{},
+			imports: map[string]func(context.Context, events.S3Event) error{}}, nil
 	}
 	// The embedded S3 accepts only requests signed with these, as S3 does;
 	// minidyn accepts any. Never use real credentials here.
@@ -86,7 +107,8 @@ func UseEngines() (*Engines, error) {
 	os.Setenv("AWS_SECRET_ACCESS_KEY", LocalSecretAccessKey)
 	os.Unsetenv("AWS_SESSION_TOKEN")
 	os.Unsetenv("AWS_PROFILE")
-	e := &Engines{targets: map[string]func(context.Context, events.S3Event) error{}}
+	e := &Engines{targets: map[string]func(context.Context, events.S3Event) error{},
+		imports: map[string]func(context.Context, events.S3Event) error{}}
 	concurrency, err := ThumbnailConcurrency()
 	if err != nil {
 		return nil, err
@@ -96,13 +118,17 @@ func UseEngines() (*Engines, error) {
 		return nil, err
 	}
 	e.closers = append(e.closers, ddb.Close)
+	// ImportItems' notification: browser POSTs of CSV files under imports/
+	// (template.yaml), with the function's timeout.
+	imports := NewNotifier(S3Options{Prefix: "imports/", Suffix: ".csv", Events: []string{EventObjectCreatedPost},
+		Notify: e.dispatchImport, Timeout: importfn.Timeout, Region: os.Getenv("AWS_REGION")})
 	s3e, notifier, err := StartS3WithEvents(S3Options{Prefix: inventory.UploadPrefix, Notify: e.dispatch,
-		MaxConcurrency: concurrency, Region: os.Getenv("AWS_REGION")})
+		MaxConcurrency: concurrency, Region: os.Getenv("AWS_REGION"), Also: []*Notifier{imports}})
 	if err != nil {
 		_ = e.Close()
 		return nil, err
 	}
-	e.Notifier = notifier
+	e.Notifier, e.ImportNotifier = notifier, imports
 	e.closers = append(e.closers, s3e.Close)
 	os.Setenv("AWS_ENDPOINT_URL_DYNAMODB", ddb.URL)
 	os.Setenv("AWS_ENDPOINT_URL_S3", s3e.URL)
@@ -132,8 +158,13 @@ type Stack struct {
 	Gateway        *Gateway
 	CORS           *CORS // what the gateway applies; nil when the API configures none
 	MakeThumbnails func(context.Context, events.S3Event) error
-	// ExportQueue delivers export jobs to ExportItems in this process.
+	// ExportQueue delivers export jobs to ExportItems in this process;
+	// ImportQueue import jobs to ImportItems.
 	ExportQueue *Queue
+	ImportQueue *Queue
+	// ImportItems is ImportItems' handler of S3 events (the embedded S3
+	// delivers them; with external engines, tests call it).
+	ImportItems func(context.Context, events.S3Event) error
 }
 
 // Deploy creates the table (from template.yaml) and the bucket if they do
@@ -167,6 +198,11 @@ func (e *Engines) Deploy(ctx context.Context, settings lambdafn.Settings, issuer
 		return nil, err
 	}
 	settings.ExportQueue = exportQueue
+	importQueue, err := workerQueue(tpl, importfn.Function, access.SendImports, logger)
+	if err != nil {
+		return nil, err
+	}
+	settings.ImportQueue = importQueue
 	// What the stack's DefaultLocation custom resource does on AWS when it
 	// is created: the same code, logging the same line.
 	if err := seedfn.Seed(ctx, settings); err != nil {
@@ -201,11 +237,18 @@ func (e *Engines) Deploy(ctx context.Context, settings lambdafn.Settings, issuer
 		return nil, err
 	}
 	exportQueue.SetTarget(exporter.Handle)
+	importer, err := importfn.New(ctx, settings)
+	if err != nil {
+		return nil, err
+	}
+	importQueue.SetTarget(importer.HandleSQS)
 	e.mu.Lock()
 	e.targets[settings.BucketName] = thumbnailer.Handle
+	e.imports[settings.BucketName] = importer.HandleS3
 	e.mu.Unlock()
 	return &Stack{Settings: settings, Gateway: NewGateway(handlers, verifier, jwks, logger, WithCORS(cors)),
-		CORS: cors, MakeThumbnails: thumbnailer.Handle, ExportQueue: exportQueue}, nil
+		CORS: cors, MakeThumbnails: thumbnailer.Handle, ExportQueue: exportQueue, ImportQueue: importQueue,
+		ImportItems: importer.HandleS3}, nil
 }
 
 // workerQueue is the in-process queue of a worker the template triggers by

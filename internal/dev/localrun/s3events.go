@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -46,6 +47,13 @@ type S3Options struct {
 	Bucket string
 	Prefix string
 	Suffix string
+	// Events are the event names notified, e.g. ObjectCreated:Post (none:
+	// every ObjectCreated event), as a notification's event types are.
+	Events []string
+	// Also are more notifiers, each with its own filters, target and
+	// bound, told of the same objects (another function's notification
+	// configuration on the bucket); the engine closes them with its own.
+	Also []*Notifier
 	// Region is the events' awsRegion (default us-east-1) and, when set,
 	// the only region requests may be signed for, as a bucket's region is
 	// on S3 (AuthorizationHeaderMalformed otherwise); unset, a request may
@@ -80,18 +88,25 @@ type S3Options struct {
 // Closing the engine stops the notifier after the server.
 func StartS3WithEvents(opts S3Options) (*Engine, *Notifier, error) {
 	h, n := newS3Handler(opts)
+	closeAll := func() error {
+		for _, other := range opts.Also {
+			other.Close()
+		}
+		return n.Close()
+	}
 	e, err := serve("gofakes3 (embedded S3)", h)
 	if err != nil {
-		n.Close()
+		closeAll()
 		return nil, nil, err
 	}
-	e.onClose = n.Close
+	e.onClose = closeAll
 	return e, n, nil
 }
 
 // Notifier delivers S3 event notifications asynchronously.
 type Notifier struct {
 	bucket, prefix, suffix string
+	events                 []string
 	region                 string
 	backoff, timeout       time.Duration
 	logger                 *slog.Logger
@@ -109,7 +124,7 @@ type Notifier struct {
 // NewNotifier returns a notifier configured by opts (MaxPostBytes unused).
 func NewNotifier(opts S3Options) *Notifier {
 	n := &Notifier{
-		bucket: opts.Bucket, prefix: opts.Prefix, suffix: opts.Suffix,
+		bucket: opts.Bucket, prefix: opts.Prefix, suffix: opts.Suffix, events: opts.Events,
 		region: opts.Region, backoff: opts.Backoff, timeout: opts.Timeout, logger: opts.Logger,
 		notify: opts.Notify, idle: make(chan struct{}), stop: make(chan struct{}),
 	}
@@ -178,7 +193,7 @@ func (n *Notifier) created(eventName, bucket, key string, size int64, etag strin
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	notify := n.notify
-	if n.closed || notify == nil || !n.matches(bucket, key) {
+	if n.closed || notify == nil || !n.matches(bucket, key) || (len(n.events) > 0 && !slices.Contains(n.events, eventName)) {
 		return
 	}
 	now := time.Now().UTC()
@@ -365,7 +380,16 @@ type s3ObjectJSON struct {
 // that gofakes3 still finds the versioning methods.
 type eventBackend struct {
 	*s3mem.Backend
-	notifier *Notifier
+	notifier *notifiers
+}
+
+// notifiers tell every notifier of an object created.
+type notifiers []*Notifier
+
+func (ns *notifiers) created(eventName, bucket, key string, size int64, etag string, version gofakes3.VersionID) {
+	for _, n := range *ns {
+		n.created(eventName, bucket, key, size, etag, version)
+	}
 }
 
 // eventNameMeta is a request header the HTTP layer sets to name the event

@@ -25,7 +25,8 @@ type s3Handler struct {
 // newS3Handler builds the engine's front, backend and notifier from opts.
 func newS3Handler(opts S3Options) (*s3Handler, *Notifier) {
 	n := NewNotifier(opts)
-	backend := &eventBackend{Backend: s3mem.New(), notifier: n}
+	all := append(notifiers{n}, opts.Also...)
+	backend := &eventBackend{Backend: s3mem.New(), notifier: &all}
 	// The front checks the request time (RequestTimeTooSkewed), against
 	// its own clock; gofakes3's check would use another.
 	faker := gofakes3.New(backend, gofakes3.WithAutoBucket(false), gofakes3.WithTimeSkewLimit(0))

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/depot-inventory/depot/internal/inventory"
 )
@@ -71,12 +72,21 @@ func (e *Exports) ListExports(_ context.Context, r inventory.Range) ([]inventory
 	for _, j := range e.jobs {
 		all = append(all, cloneExport(j))
 	}
-	slices.SortFunc(all, func(a, b inventory.Export) int {
-		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), strings.Compare(b.ID, a.ID))
-	})
-	pos := func(j inventory.Export) inventory.Position {
-		return inventory.Position{j.CreatedAt.UTC().Format(inventory.TimeLayout), j.ID}
+	page, next := newestFirst(all, r, func(j inventory.Export) (time.Time, string) { return j.CreatedAt, j.ID })
+	return page, next, nil
+}
+
+// newestFirst is a page of jobs, newest first, after r.After (a position
+// (created at, id)).
+func newestFirst[T any](all []T, r inventory.Range, key func(T) (time.Time, string)) ([]T, inventory.Position) {
+	pos := func(j T) inventory.Position {
+		at, id := key(j)
+		return inventory.Position{at.UTC().Format(inventory.TimeLayout), id}
 	}
+	slices.SortFunc(all, func(a, b T) int {
+		pa, pb := pos(a), pos(b)
+		return cmp.Or(strings.Compare(pb[0], pa[0]), strings.Compare(pb[1], pa[1]))
+	})
 	start := 0
 	if r.After != nil {
 		start = len(all)
@@ -89,9 +99,9 @@ func (e *Exports) ListExports(_ context.Context, r inventory.Range) ([]inventory
 	}
 	page := all[start:min(start+r.Limit, len(all))]
 	if start+r.Limit >= len(all) {
-		return page, nil, nil
+		return page, nil
 	}
-	return page, pos(page[len(page)-1]), nil
+	return page, pos(page[len(page)-1])
 }
 
 func cloneExport(j inventory.Export) inventory.Export {

@@ -19,6 +19,7 @@ import (
 	"github.com/depot-inventory/depot/internal/dev/samtemplate"
 	"github.com/depot-inventory/depot/internal/httpapi"
 	"github.com/depot-inventory/depot/internal/lambdafn/exportfn"
+	"github.com/depot-inventory/depot/internal/lambdafn/importfn"
 	"github.com/depot-inventory/depot/internal/lambdafn/seedfn"
 	"github.com/depot-inventory/depot/internal/lambdafn/thumbfn"
 )
@@ -349,7 +350,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 // seedfn's for SeedDefaultLocation.
 func declaredGrants() map[string]access.Grants {
 	out := map[string]access.Grants{thumbfn.Function: thumbfn.Grants, seedfn.Function: seedfn.Grants,
-		exportfn.Function: exportfn.Grants}
+		exportfn.Function: exportfn.Grants, importfn.Function: importfn.Grants}
 	for _, r := range httpapi.Routes {
 		out[r.Function] = r.Grants
 	}

@@ -25,11 +25,12 @@ const Function = "ExportItems"
 
 // Grants are what ExportItems may do: read and save the job, list the items
 // (with their levels, the locations and the groups), write the file in
-// parts (aborting the upload of a job that failed for good), and hand the
-// job over to the next invocation.
+// parts (aborting the upload of a job that failed for good; reading the
+// file when a run completed it but stopped before recording it), and hand
+// the job over to the next invocation.
 var Grants = access.Grants{
 	access.GetItems, access.PutItems, access.QueryTable, access.QueryIndexes, access.BatchGetItems,
-	access.WriteExports, access.AbortExports, access.SendExports,
+	access.WriteExports, access.AbortExports, access.LinkExports, access.SendExports,
 }
 
 // Timeout is the function's timeout when the context has no deadline.
