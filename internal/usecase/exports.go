@@ -58,6 +58,17 @@ func (s *Service) RequestExport(ctx context.Context, req Request, in inventory.E
 	if err := in.Validate(); err != nil {
 		return inventory.Export{}, false, err
 	}
+	// As GET /items answers them: an unknown group or location is 404.
+	if in.Filters.GroupID != "" {
+		if _, err := s.readGroup(ctx, in.Filters.GroupID, live); err != nil {
+			return inventory.Export{}, false, err
+		}
+	}
+	if in.Filters.LocationID != "" {
+		if _, err := s.readLocation(ctx, in.Filters.LocationID, anyState); err != nil {
+			return inventory.Export{}, false, err
+		}
+	}
 	job, replayed, err := once(ctx, s, "RequestExport", req, in, func(p *pending) (inventory.Export, error) {
 		job := inventory.NewExport(in, req.Actor, s.now())
 		rec, err := p.record(job)
@@ -151,14 +162,27 @@ func (s *Service) ProcessExport(ctx context.Context, id string, attempt int, dea
 		return nil
 	case err == nil:
 		return nil
+	case permanent(err):
+		// No retry changes it (the group was deleted since the request).
+		return s.failExport(ctx, id, err, err.Error())
 	case attempt < MaxJobAttempts:
 		return err
 	}
-	return s.failExport(ctx, id, err)
+	return s.failExport(ctx, id, err, fmt.Sprintf("the export failed %d times; the last error: %v", MaxJobAttempts, err))
+}
+
+// permanent reports whether an error is one of the request (not found,
+// invalid), which a retry gets again.
+func permanent(err error) bool {
+	var e *inventory.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Kind == inventory.KindNotFound || e.Kind == inventory.KindInvalid
 }
 
 // failExport marks a job failed for good, aborting its upload.
-func (s *Service) failExport(ctx context.Context, id string, cause error) error {
+func (s *Service) failExport(ctx context.Context, id string, cause error, reason string) error {
 	for {
 		job, err := s.Jobs.GetExport(ctx, id)
 		if err != nil {
@@ -173,8 +197,7 @@ func (s *Service) failExport(ctx context.Context, id string, cause error) error 
 			}
 		}
 		s.logger().Error("export failed", "export", id, "error", cause.Error())
-		err = s.Jobs.SaveExport(ctx, inventory.ExportChange{Old: &job,
-			Next: job.Fail(fmt.Sprintf("the export failed %d times; the last error: %v", MaxJobAttempts, cause), s.now())})
+		err = s.Jobs.SaveExport(ctx, inventory.ExportChange{Old: &job, Next: job.Fail(reason, s.now())})
 		if !errors.Is(err, inventory.ErrStale) {
 			return err
 		}

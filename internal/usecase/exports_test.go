@@ -206,6 +206,29 @@ func TestExportRequestValidation(t *testing.T) {
 	if _, err := f.svc.GetExport(f.ctx, "nope"); inventory.CodeOf(err) != inventory.CodeExportNotFound {
 		t.Errorf("unknown export: %v", err)
 	}
+	// An unknown group or location is 404, as GET /items answers it; a
+	// group deleted after the request fails the job at once (no retry
+	// brings it back).
+	if _, _, err := f.svc.RequestExport(f.ctx, alice, inventory.ExportInput{Filters: inventory.ItemQuery{GroupID: "01JQ91C7WEHX5N3TB2Y8QZKD4M"}}); inventory.CodeOf(err) != inventory.CodeGroupNotFound {
+		t.Errorf("unknown group: %v", err)
+	}
+	if _, _, err := f.svc.RequestExport(f.ctx, alice, inventory.ExportInput{Filters: inventory.ItemQuery{LocationID: "01JQ91C7WEHX5N3TB2Y8QZKD4M"}}); inventory.CodeOf(err) != inventory.CodeLocationNotFound {
+		t.Errorf("unknown location: %v", err)
+	}
+	g := f.mkGroup("Soon gone")
+	job, _, err := f.svc.RequestExport(f.ctx, alice, inventory.ExportInput{Filters: inventory.ItemQuery{GroupID: g.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.DeleteGroup(f.ctx, alice, g.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.ProcessExport(f.ctx, job.ID, 1, f.now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := f.svc.GetExport(f.ctx, job.ID); d.Status != inventory.JobFailed || !strings.Contains(d.Error, "group_deleted") {
+		t.Errorf("export of a group deleted since: %+v", d)
+	}
 }
 
 // TestExportHandOver: the request hands the job to the queue; a delivery
