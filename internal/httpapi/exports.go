@@ -88,10 +88,19 @@ func (a *api) requestExport(r *http.Request) (reply, error) {
 		return reply{}, err
 	}
 	var in inventory.ExportInput
+	var empty []inventory.FieldError
 	if f := obj.object("filters", exportFilterFields); f != nil {
-		in.Filters = inventory.ItemQuery{Q: deref(f.str("q", false)), Tag: deref(f.str("tag", false)),
-			GroupID: deref(f.str("groupId", false)), LocationID: deref(f.str("locationId", false)),
-			Sort: deref(f.str("sort", false)), MinQuantity: f.integer("minQuantity", true), MaxQuantity: f.integer("maxQuantity", true)}
+		// As in GET /items, a filter is given with a value or not at all.
+		text := func(name string) string {
+			v := f.str(name, false)
+			if v != nil && *v == "" {
+				empty = append(empty, inventory.FieldError{Field: "/filters/" + name, Code: "required",
+					Message: name + " must not be empty; omit it instead"})
+			}
+			return deref(v)
+		}
+		in.Filters = inventory.ItemQuery{Q: text("q"), Tag: text("tag"), GroupID: text("groupId"), LocationID: text("locationId"),
+			Sort: text("sort"), MinQuantity: f.integer("minQuantity", true), MaxQuantity: f.integer("maxQuantity", true)}
 		if b := f.boolean("lowStock"); b != nil {
 			in.Filters.LowStock = *b
 		}
@@ -104,6 +113,9 @@ func (a *api) requestExport(r *http.Request) (reply, error) {
 	}
 	if err := obj.err(); err != nil {
 		return reply{}, err
+	}
+	if len(empty) > 0 {
+		return reply{}, inventory.Invalid(inventory.CodeValidationFailed, "the export's filters are not valid", empty...)
 	}
 	job, replayed, err := a.Service.RequestExport(r.Context(), req, in)
 	if err != nil {

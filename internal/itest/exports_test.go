@@ -232,6 +232,7 @@ func TestExportThroughTheAPI(t *testing.T) {
 		{`{"filters":{"color":"red"}}`, "unknown_field"},
 		{`{"include":["prices"]}`, "validation_failed"},
 		{`{"bom":"yes"}`, "invalid_type"},
+		{`{"filters":{"locationId":""}}`, "validation_failed"},
 	} {
 		if got := e.must(http.StatusBadRequest, req{Method: "POST", Path: "/exports", Body: c.body}).code(t); got != c.code {
 			t.Errorf("%s: %s, want %s", c.body, got, c.code)
