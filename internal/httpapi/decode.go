@@ -418,12 +418,16 @@ func (o *object) err() error {
 }
 
 // object returns the member as an object whose members are all in allowed;
-// nil if absent or null. Its type errors and unknown members are reported
+// nil if absent (null is a type error). Its type errors and unknown members are reported
 // with the top object's, each field named by its whole pointer (e.g.
 // /filters/tag).
 func (o *object) object(name string, allowed []string) *object {
 	raw, ok := o.members[name]
-	if !ok || o.isNull(name) {
+	if !ok {
+		return nil
+	}
+	if o.isNull(name) {
+		o.typeError(name, "an object")
 		return nil
 	}
 	t := o.top()

@@ -275,6 +275,7 @@ type importCost struct {
 	floorWCU, idemWCU           float64
 	engineCalls, reportedCalls  int
 	rowTxs, maxActions, ledgers int
+	rowMin, rowMax              float64  // WCU of a row's transaction
 	last                        []string // the actions of the last row's transaction, with their WCU
 }
 
@@ -316,6 +317,10 @@ func (s *importCost) add(b *testing.B, calls []ddbCall, want inventory.ImportCou
 		}
 		txs++
 		s.maxActions = max(s.maxActions, len(in.TransactItems))
+		if s.rowTxs+txs == 1 || cc.wcu < s.rowMin {
+			s.rowMin = cc.wcu
+		}
+		s.rowMax = max(s.rowMax, cc.wcu)
 		item, idem := splitActions(c, func(pk string) bool { return strings.HasPrefix(pk, "IDEM#") })
 		fl, id := costOf(item), costOf(idem)
 		if math.Abs(fl.compWCU+id.compWCU-cc.compWCU) > 1e-9 {
@@ -449,12 +454,14 @@ type importCostResult struct {
 	engineCalls, calledTotal    int
 	reportedCalls               int
 	rowTxs, maxActions, ledgers int
+	rowMin, rowMax              float64
 	last                        []string
 }
 
 func (s importCost) result() importCostResult {
 	r := importCostResult{rows: s.rows, imports: s.imports, engineCalls: s.engineCalls, calledTotal: s.calls,
 		reportedCalls: s.reportedCalls, rowTxs: s.rowTxs, maxActions: s.maxActions, ledgers: s.ledgers, last: s.last,
+		rowMin: s.rowMin, rowMax: s.rowMax,
 		ops: map[string]float64{}}
 	if s.rows == 0 {
 		return r
@@ -515,7 +522,7 @@ func printImportCosts(w io.Writer, results map[string]importCostResult) {
 		}
 		tx := "-"
 		if r.rowTxs > 0 {
-			tx = fmt.Sprintf("%d × ≤%d actions", r.rowTxs, r.maxActions)
+			tx = fmt.Sprintf("%d × ≤%d actions, %.0f to %.0f WCU", r.rowTxs, r.maxActions, r.rowMin, r.rowMax)
 		}
 		fmt.Fprintf(w, "%-10s %5d | %5.2f %-34s | %5.2f | %6.2f %6.2f %5s | %6.2f %6.3f | %8s %s\n",
 			p.name, r.rows, r.calls, strings.Join(ops, ", "), r.rcu, r.wcu, r.floorWCU, x, r.idemWCU, r.jobWCU, src, tx)
@@ -530,7 +537,9 @@ func printImportCosts(w io.Writer, results map[string]importCostResult) {
 reads and checkpoints included; RequestImport not); floor: docs/data-model.md §7 states none for an item
 create or patch, so it is computed: the WCU of the records of the rows' item transactions (item, SKU marker,
 level, ledger line, activity, facet rows, tag entries and counters), without the row's idempotency record (idem)
-and the job's calls (job); x = WCU / floor; capacity: as BenchmarkStock's.
+and the job's calls (job); x = WCU / floor; capacity: as BenchmarkStock's; row tx: the rows' transactions,
+their most actions and their least and most WCU (most of a row's WCU are its search facet rows, §2.7a: one per
+search key of its name and SKU, 3 WCU each with GSI1, and a name that passes 32 keys trades them for q*).
 `)
 	if !useEngineCapacity {
 		fmt.Fprint(w, "moto: its ConsumedCapacity figures are constants: not used.\n")

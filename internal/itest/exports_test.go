@@ -233,6 +233,7 @@ func TestExportThroughTheAPI(t *testing.T) {
 		{`{"include":["prices"]}`, "validation_failed"},
 		{`{"bom":"yes"}`, "invalid_type"},
 		{`{"filters":{"locationId":""}}`, "validation_failed"},
+		{`{"filters":null}`, "invalid_type"},
 	} {
 		if got := e.must(http.StatusBadRequest, req{Method: "POST", Path: "/exports", Body: c.body}).code(t); got != c.code {
 			t.Errorf("%s: %s, want %s", c.body, got, c.code)
