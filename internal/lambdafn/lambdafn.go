@@ -6,6 +6,7 @@
 package lambdafn
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,7 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -52,6 +53,9 @@ type Settings struct {
 	// integration suite uses one to act between a function's read and its
 	// write).
 	DynamoDBOptions []func(*dynamodb.Options)
+	// S3Options are the same for the S3 client (the fault injection tests
+	// put their fault layer on every function with them and the above).
+	S3Options []func(*s3.Options)
 }
 
 // LoadSettings reads the environment variables a function with these
@@ -65,7 +69,7 @@ func LoadSettings(grants access.Grants, getenv func(string) string) (Settings, e
 		RolesClaim: getenv("ROLES_CLAIM"),
 	}
 	var errs []error
-	if grants.On(access.Table, access.Indexes) && s.TableName == "" {
+	if grants.OnTable() && s.TableName == "" {
 		errs = append(errs, errors.New("TABLE_NAME is not set"))
 	}
 	if grants.On(access.Buckets...) && s.BucketName == "" {
@@ -106,9 +110,9 @@ func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", ";
 // NewService connects the use cases to the table and the bucket the
 // settings name (either may be empty when a function uses neither).
 func NewService(ctx context.Context, s Settings) (*usecase.Service, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := AWSConfig(os.Getenv)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS config: %w", err)
+		return nil, err
 	}
 	logger := s.Logger
 	if logger == nil {
@@ -120,7 +124,11 @@ func NewService(ctx context.Context, s Settings) (*usecase.Service, error) {
 		svc.Store, svc.Jobs, svc.Imports = store, store, store
 	}
 	if s.BucketName != "" {
-		m := media.New(NewS3Client(cfg), s.BucketName)
+		client := NewS3Client(cfg)
+		if len(s.S3Options) > 0 {
+			client = s3.New(client.Options(), s.S3Options...)
+		}
+		m := media.New(client, s.BucketName)
 		svc.Signer, svc.Objects, svc.Multipart, svc.Files = m, m, m, m
 	}
 	var err2 error
@@ -151,10 +159,53 @@ func queue(cfg aws.Config, given usecase.Queue, url, variable string, grant acce
 // only the functions that send jobs carry the SQS client.
 var ConnectQueue func(cfg aws.Config, url string, grant access.Grant) usecase.Queue
 
+// AWSConfig is the SDK configuration of a function, from the environment
+// Lambda gives it: the region (AWS_REGION, else AWS_DEFAULT_REGION) and the
+// execution role's credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+// AWS_SESSION_TOKEN); endpoints are the SDK's own variables, applied per
+// client (Endpoint). It is built by hand rather than by
+// config.LoadDefaultConfig, which links every credential provider (SSO,
+// STS, IMDS, process, shared files) and adds 1.5 MB to each function for
+// sources a Lambda function never uses (docs/exports.md, "Binary size").
+func AWSConfig(getenv func(string) string) (aws.Config, error) {
+	region := cmp.Or(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION"))
+	id, secret := getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY")
+	var errs []error
+	if region == "" {
+		errs = append(errs, errors.New("AWS_REGION is not set"))
+	}
+	if id == "" || secret == "" {
+		errs = append(errs, errors.New("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set (Lambda sets them from the execution role)"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return aws.Config{}, fmt.Errorf("AWS configuration: %w", err)
+	}
+	return aws.Config{
+		Region:      region,
+		Credentials: credentials.NewStaticCredentialsProvider(id, secret, getenv("AWS_SESSION_TOKEN")),
+	}, nil
+}
+
+// Endpoint is the endpoint the SDK's variables give a service (its
+// AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL), or nil for the
+// service's own; AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true ignores both.
+func Endpoint(service string) *string {
+	if strings.EqualFold(os.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
+		return nil
+	}
+	if v := cmp.Or(os.Getenv("AWS_ENDPOINT_URL_"+service), os.Getenv("AWS_ENDPOINT_URL")); v != "" {
+		return aws.String(v)
+	}
+	return nil
+}
+
 // NewDynamoClient returns a DynamoDB client that counts its calls per request.
 func NewDynamoClient(cfg aws.Config, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
 	opts := append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, dynamo.CountCalls)
+		if e := Endpoint("DYNAMODB"); e != nil {
+			o.BaseEndpoint = e
+		}
 	}}, optFns...)
 	return dynamodb.NewFromConfig(cfg, opts...)
 }
@@ -163,9 +214,12 @@ func NewDynamoClient(cfg aws.Config, optFns ...func(*dynamodb.Options)) *dynamod
 // a custom endpoint (moto, the embedded engine, LocalStack) it addresses
 // buckets by path, as those need.
 func NewS3Client(cfg aws.Config) *s3.Client {
-	custom := os.Getenv("AWS_ENDPOINT_URL") != "" || os.Getenv("AWS_ENDPOINT_URL_S3") != ""
+	endpoint := Endpoint("S3")
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
-		o.UsePathStyle = custom
+		o.UsePathStyle = endpoint != nil
+		if endpoint != nil {
+			o.BaseEndpoint = endpoint
+		}
 		o.APIOptions = append(o.APIOptions, media.CountCalls)
 	})
 }

@@ -2,6 +2,7 @@ package lambdafn_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -97,5 +98,41 @@ func TestMisconfiguredFunctionFailsItsInit(t *testing.T) {
 	}
 	if stdout.Len() != 0 {
 		t.Errorf("stdout: %s", stdout.String())
+	}
+}
+
+// TestAWSConfigFromLambdasEnvironment: the region and the role's
+// credentials come from Lambda's variables; missing ones are named.
+func TestAWSConfigFromLambdasEnvironment(t *testing.T) {
+	env := map[string]string{"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIA1", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "tok"}
+	cfg, err := lambdafn.AWSConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := cfg.Credentials.Retrieve(context.Background())
+	if err != nil || cfg.Region != "eu-west-1" || creds.AccessKeyID != "AKIA1" || creds.SecretAccessKey != "s" || creds.SessionToken != "tok" {
+		t.Errorf("config %s, credentials %+v, %v", cfg.Region, creds, err)
+	}
+	_, err = lambdafn.AWSConfig(func(string) string { return "" })
+	if err == nil || !strings.Contains(err.Error(), "AWS_REGION") || !strings.Contains(err.Error(), "AWS_ACCESS_KEY_ID") {
+		t.Errorf("empty environment: %v", err)
+	}
+}
+
+// TestEndpointsFromTheSDKsVariables: a service's own variable wins over the
+// general one; AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ignores both.
+func TestEndpointsFromTheSDKsVariables(t *testing.T) {
+	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+	t.Setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:2")
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", "")
+	if got := lambdafn.Endpoint("S3"); got == nil || *got != "http://127.0.0.1:2" {
+		t.Errorf("S3: %v", got)
+	}
+	if got := lambdafn.Endpoint("DYNAMODB"); got == nil || *got != "http://127.0.0.1:1" {
+		t.Errorf("DynamoDB: %v", got)
+	}
+	t.Setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
+	if got := lambdafn.Endpoint("S3"); got != nil {
+		t.Errorf("ignored: %v", *got)
 	}
 }

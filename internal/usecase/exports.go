@@ -251,11 +251,12 @@ func (s *Service) RunExport(ctx context.Context, id string, stopBy time.Time) (d
 			return false, err
 		}
 	}
-	cp := job.Checkpoint
-	if err := s.Multipart.CompleteMultipartUpload(ctx, job.Key, cp.UploadID, cp.Parts); err != nil {
-		// A run that completed the upload and stopped before saving the
-		// job leaves the file, and no upload to complete.
-		if !s.exportWritten(ctx, job) {
+	// A run that completed the upload and stopped before saving the job
+	// leaves the file, and no upload to complete (S3 may refuse to
+	// complete it again).
+	if !s.exportWritten(ctx, job) {
+		cp := job.Checkpoint
+		if err := s.Multipart.CompleteMultipartUpload(ctx, job.Key, cp.UploadID, cp.Parts); err != nil {
 			return false, fmt.Errorf("complete export %s: %w", id, err)
 		}
 	}
@@ -380,9 +381,9 @@ func (s *Service) groupNames(ctx context.Context) (map[string]string, error) {
 }
 
 // exportWritten reports whether the job's file exists, as large as its
-// parts.
+// parts (reading its last byte only).
 func (s *Service) exportWritten(ctx context.Context, job inventory.Export) bool {
-	obj, err := s.Files.Open(ctx, job.Key, 0, "")
+	obj, err := s.Files.Open(ctx, job.Key, max(job.Bytes-1, 0), "")
 	if err != nil {
 		return false
 	}

@@ -636,7 +636,7 @@ func (s *Service) resultsExist(ctx context.Context, key string) bool {
 	if err != nil {
 		return false
 	}
-	obj.Body.Close()
+	obj.Body.Close() // unread: the body is not downloaded
 	return true
 }
 

@@ -29,7 +29,7 @@ const Function = "ExportItems"
 // file when a run completed it but stopped before recording it), and hand
 // the job over to the next invocation.
 var Grants = access.Grants{
-	access.GetItems, access.PutItems, access.QueryTable, access.QueryIndexes, access.BatchGetItems,
+	access.GetItems, access.PutItems, access.QueryTable, access.QueryGSI1, access.QueryGSI2, access.QueryGSI3, access.QueryGSI4, access.BatchGetItems,
 	access.WriteExports, access.AbortExports, access.LinkExports, access.SendExports,
 }
 

@@ -34,7 +34,7 @@ const Function = "ImportItems"
 // levels; read the file; write, join, abort and remove the results; hand
 // the job over.
 var Grants = access.Grants{
-	access.GetItems, access.PutItems, access.UpdateItems, access.DeleteItems, access.QueryTable, access.QueryIndexes,
+	access.GetItems, access.PutItems, access.UpdateItems, access.DeleteItems, access.QueryTable, access.QueryGSI1, access.QueryGSI2, access.QueryGSI3, access.QueryGSI4,
 	access.ReadImports, access.WriteImports, access.AbortImports, access.DeleteImports, access.SendImports,
 }
 

@@ -20,5 +20,8 @@ func init() { lambdafn.ConnectQueue = Connect }
 func Connect(cfg aws.Config, url string, grant access.Grant) usecase.Queue {
 	return jobqueue.New(sqs.NewFromConfig(cfg, func(o *sqs.Options) {
 		o.APIOptions = append(o.APIOptions, jobqueue.CountCalls(grant))
+		if e := lambdafn.Endpoint("SQS"); e != nil {
+			o.BaseEndpoint = e
+		}
 	}), url)
 }
