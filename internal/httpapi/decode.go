@@ -253,9 +253,12 @@ func jsonErrorText(err error) string {
 	return err.Error()
 }
 
-func escapePointer(s string) string {
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
-}
+// pointerEscaper escapes a member name for a JSON pointer (RFC 6901). It
+// is built once: building a Replacer allocates several kilobytes, which per
+// field error let a 64 KiB body of unknown members allocate 57 MB.
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
+
+func escapePointer(s string) string { return pointerEscaper.Replace(s) }
 
 // has reports whether the member is present (even if null).
 func (o *object) has(name string) bool { _, ok := o.members[name]; return ok }
