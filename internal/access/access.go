@@ -18,6 +18,7 @@ type Resource string
 // The resources.
 const (
 	Table      Resource = "table"        // the DynamoDB table
+	Bucket     Resource = "bucket"       // the images bucket itself (listing its objects)
 	Indexes    Resource = "indexes"      // the table's global secondary indexes
 	Uploads    Resource = "uploads/*"    // the images bucket's uploads/ prefix
 	Thumbnails Resource = "thumbnails/*" // the images bucket's thumbnails/ prefix
@@ -72,6 +73,10 @@ var (
 	DeleteImports = Grant{"s3:DeleteObject", Imports} // the results' chunks, once joined
 	SendExports   = Grant{"sqs:SendMessage", ExportQueue}
 	SendImports   = Grant{"sqs:SendMessage", ImportQueue}
+	// The audit (AuditStock) reads the whole table and lists the image
+	// objects; no request path does either.
+	ScanTable  = Grant{"dynamodb:Scan", Table}
+	ListBucket = Grant{"s3:ListBucket", Bucket}
 )
 
 // Grants is a function's set of grants.
@@ -95,8 +100,8 @@ func (gs Grants) Strings() []string {
 	return slices.Compact(out)
 }
 
-// Buckets are the resources in the bucket.
-var Buckets = []Resource{Uploads, Thumbnails, Exports, Imports}
+// Buckets are the bucket and the resources in it.
+var Buckets = []Resource{Bucket, Uploads, Thumbnails, Exports, Imports}
 
 // ObjectResource is the resource an object key of the bucket is in.
 func ObjectResource(key string) Resource {

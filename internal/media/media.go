@@ -285,6 +285,26 @@ func (m *Media) AbortMultipartUpload(ctx context.Context, key, uploadID string) 
 	return nil
 }
 
+// ListObjects calls fn with the key and last modification time of every
+// object under prefix, in key order, a page of up to 1,000 at a time (IAM
+// authorizes ListObjectsV2 as s3:ListBucket on the bucket). The audit
+// uses it; no request path lists.
+func (m *Media) ListObjects(ctx context.Context, prefix string, fn func(key string, modified time.Time) error) error {
+	pages := s3.NewListObjectsV2Paginator(m.client, &s3.ListObjectsV2Input{Bucket: aws.String(m.bucket), Prefix: aws.String(prefix)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list %s: %w", prefix, err)
+		}
+		for _, o := range page.Contents {
+			if err := fn(aws.ToString(o.Key), aws.ToTime(o.LastModified)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // CountCalls is an SDK API option that records every S3 call in the
 // request's callstats, with the grants it needs: the action on the prefix of
 // each key it names (DeleteObjects is authorized as s3:DeleteObject per
@@ -311,6 +331,8 @@ func s3Grants(op string, params any) []string {
 		return []string{grant("s3:PutObject", aws.ToString(in.Key))}
 	case *s3.AbortMultipartUploadInput:
 		return []string{grant("s3:AbortMultipartUpload", aws.ToString(in.Key))}
+	case *s3.ListObjectsV2Input:
+		return []string{access.ListBucket.String()}
 	case *s3.DeleteObjectsInput:
 		var out []string
 		if in.Delete != nil {

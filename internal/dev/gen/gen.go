@@ -260,6 +260,8 @@ func ResourceARN(r access.Resource) string {
 		return "!GetAtt ExportQueue.Arn"
 	case access.ImportQueue:
 		return "!GetAtt ImportQueue.Arn"
+	case access.Bucket:
+		return "!Sub arn:${AWS::Partition}:s3:::" + ImagesBucketName // the bucket, not its objects
 	}
 	return "!Sub arn:${AWS::Partition}:s3:::" + ImagesBucketName + "/" + string(r)
 }
