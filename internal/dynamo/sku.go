@@ -4,14 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 
 	"github.com/depot-inventory/depot/internal/inventory"
 )
-
-// skuRE is what every live item's SKU matches (it is validated on every
-// write): another string names no item, and may not even fit in a key.
-var skuRE = regexp.MustCompile(inventory.SKUPattern)
 
 // FindItemBySKU reads the live item with a SKU: its SKU marker (docs/data-model.md §2.2),
 // then the item, each with a strongly consistent read. No marker is
@@ -23,7 +18,9 @@ func (s *Store) FindItemBySKU(ctx context.Context, sku string) (inventory.Item, 
 	notFound := func() error {
 		return inventory.Errorf(inventory.KindNotFound, inventory.CodeItemNotFound, "no live item has sku %q", sku)
 	}
-	if !skuRE.MatchString(sku) {
+	// Every live item's SKU is valid (it is checked on every write):
+	// another string names no item, and may not even fit in a key.
+	if !inventory.IsValidSKU(sku) {
 		return inventory.Item{}, notFound()
 	}
 	id, err := getRecord(ctx, s, skuKey(sku), "sku marker "+sku, decodeSKUMarker, notFound)
