@@ -17,7 +17,7 @@ BIN ?= bin
 # their own and must not become the default.
 .DEFAULT_GOAL := help
 
-.PHONY: help run token test vet unit integration integration-moto contract template-lint sam-build build sizes bench bench-csv clean
+.PHONY: help run token audit load test vet unit integration integration-moto contract template-lint sam-build build sizes bench bench-csv clean
 
 include build/images.mk
 include build/invoke.mk
@@ -32,6 +32,11 @@ help:
 	@echo '  make invoke FN=<LogicalId> [EVENT=events/<file>.json]'
 	@echo '                    one function under the Lambda emulator, no Docker; its response alone on stdout'
 	@echo '  make rie          build the pinned Lambda Runtime Interface Emulator (make invoke does it when needed)'
+	@echo '  make audit        audit make run'"'"'s table and bucket (or AWS_ENDPOINT_URL*'"'"'s), as AuditStock does daily:'
+	@echo '                    the JSON report; exit 1 on drift (AUDIT_FLAGS: cmd/depot-audit'"'"'s flags)'
+	@echo '  make load [DURATION=20s] [WORKERS=8]'
+	@echo '                    a bounded mixed workload against make run: req/s and p50/p95/p99 per operation,'
+	@echo '                    errors by status, then the audit; exit 1 on a 5xx or drift'
 	@echo 'Checks:'
 	@echo '  make test         everything CI runs: vet, unit, integration, integration-moto, contract, template-lint, sam-build'
 	@echo '  make vet          go vet and the gofmt check'
@@ -72,6 +77,29 @@ ROLE ?= editor
 EMAIL ?= developer@example.com
 token:
 	@$(GO) run ./cmd/depot-token -role '$(ROLE)' -email '$(EMAIL)'
+
+# The audit AuditStock runs every day (cmd/depot-audit, dynamo.Audit) on
+# make run's engines, found through the run.json make run keeps in .local/
+# (or $DEPOT_STATE_DIR), or on the engines AWS_ENDPOINT_URL* name: its JSON
+# report on stdout, a verdict on stderr; exit 1 on drift.
+#   make audit AUDIT_FLAGS='-table depot-local -bucket depot-local-images -single-pass'
+AUDIT_FLAGS ?=
+audit:
+	@mkdir -p '$(BIN)'
+	@$(GO) build -o '$(BIN)/depot-audit' ./cmd/depot-audit
+	@'$(BIN)/depot-audit' $(AUDIT_FLAGS)
+
+# A bounded mixed workload (cmd/depot-load) against make run's API ($API
+# overrides), WORKERS clients for DURATION, then the audit of its engines;
+# exit 1 on any 5xx or drift. Start make run in another terminal first.
+#   make load DURATION=60s WORKERS=32
+DURATION ?= 20s
+WORKERS ?= 8
+LOAD_FLAGS ?=
+load:
+	@mkdir -p '$(BIN)'
+	@$(GO) build -o '$(BIN)/depot-load' ./cmd/depot-load
+	@'$(BIN)/depot-load' -duration '$(DURATION)' -workers '$(WORKERS)' $(LOAD_FLAGS)
 
 test: vet unit integration integration-moto contract template-lint sam-build
 

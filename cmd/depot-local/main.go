@@ -22,6 +22,7 @@ import (
 
 	"github.com/depot-inventory/depot/internal/dev/localauth"
 	"github.com/depot-inventory/depot/internal/dev/localrun"
+	"github.com/depot-inventory/depot/internal/dev/runinfo"
 	"github.com/depot-inventory/depot/internal/dev/tty"
 	"github.com/depot-inventory/depot/internal/lambdafn"
 )
@@ -91,6 +92,14 @@ func run() (err error) {
 		return fmt.Errorf("listen on 127.0.0.1:%s: %w", port, err)
 	}
 	url := "http://" + ln.Addr().String()
+	// Where make audit and make load find this API and its engines.
+	dynamoURL, s3URL := runinfo.Endpoints()
+	if remove, err := runinfo.Write(stateDir, runinfo.Info{PID: os.Getpid(), API: url, DynamoDB: dynamoURL, S3: s3URL,
+		Table: settings.TableName, Bucket: settings.BucketName, Embedded: !external}); err != nil {
+		logger.Warn("make audit and make load will not find this API", "error", err)
+	} else {
+		defer remove()
+	}
 	srv := &http.Server{Handler: stack.Gateway, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(os.Stderr, `Depot local runtime
   API       %s
