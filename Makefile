@@ -48,7 +48,8 @@ help:
 	@echo '  make sam-build    sam build, as a deploy would'
 	@echo 'Measure:'
 	@echo '  make bench        handler overhead vs DynamoDB time per operation, DynamoDB cost vs the floors of'
-	@echo '                    docs/data-model.md §7, one hot level vs 100 levels, and function binary sizes'
+	@echo '                    docs/data-model.md §7, one hot level vs 100 levels, function binary sizes, and'
+	@echo '                    each function'"'"'s cold start vs a hello aws-lambda-go function (goal ≤ 1.5×, < 30 ms)'
 	@echo '  make build        the stripped arm64 bootstraps, as deployed, into $(BIN)/<function>/'
 	@echo '  make sizes        their sizes'
 	@echo '  make bench-images thumbnails vs ImageMagick: time and peak memory (apt-get installs ImageMagick if missing)'
@@ -175,9 +176,20 @@ BENCHTIME_MOTO ?= 30x
 BENCHTIME_CONTENTION ?= 5x
 BENCHTIME_CONTENTION_MOTO ?= 2x
 SIZE_GOAL_MB := 12
+# Cold start (issue 11 §6): cmd/depot-coldstart builds every function for
+# this machine, a hello aws-lambda-go function with the same flags and
+# hello with the SDK's DynamoDB and S3 clients (the SDK's share), starts
+# each BENCH_COLDSTART_RUNS times (interleaved) against a fake Runtime API
+# on loopback, and prints per function the median and p90 time from
+# process start to the first GET /next, the ratio to hello's median (goal
+# ≤ 1.5× and < 30 ms) and its package inits (GODEBUG=inittrace=1); a
+# function whose init makes a network call fails it.
+BENCH_COLDSTART_RUNS ?= 15
 bench: sizes $(VENV_STAMP)
 	@for fn in $(FUNCTIONS); do stat -c '%s %n' '$(BIN)'/$$fn/bootstrap; done | sort -n | tail -1 | \
 	  awk -v goal=$(SIZE_GOAL_MB) '{mb=$$1/1048576; printf "largest: %s %.2f MB (goal < %d MB: %s)\n\n", $$2, mb, goal, mb < goal ? "ok" : "OVER"}'
+	$(GO) build -o '$(BIN)/depot-coldstart' ./cmd/depot-coldstart
+	'$(BIN)/depot-coldstart' -runs '$(BENCH_COLDSTART_RUNS)' -out '$(BIN)/coldstart'
 	$(BENCH_GO_TEST) -benchtime $(BENCHTIME) ./internal/itest/
 	$(BENCH_CONTENTION) -benchtime $(BENCHTIME_CONTENTION) ./internal/itest/
 	VENV=$(VENV) tools/with-moto.sh $(BENCH_GO_TEST) -benchtime $(BENCHTIME_MOTO) ./internal/itest/
