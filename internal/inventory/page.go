@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Page sizes.
@@ -139,7 +140,10 @@ func (f *CursorFormat) Decode(cursor string) (Position, error) {
 	if cursor == "" {
 		return nil, nil
 	}
-	if !f.re().MatchString(cursor) {
+	// Go's regexp reads each byte of invalid UTF-8 as U+FFFD, which a
+	// NameKey field admits; storage keys are UTF-8, so such a cursor is not
+	// one a list issued.
+	if !utf8.ValidString(cursor) || !f.re().MatchString(cursor) {
 		return nil, Invalid(CodeInvalidCursor,
 			fmt.Sprintf("the cursor is not one the %s list issued; pass back nextCursor as it was, or start again without one", f.Name),
 			FieldError{Field: "cursor", Code: "pattern", Message: "cursor must match " + f.Pattern()})
