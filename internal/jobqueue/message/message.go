@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 )
 
@@ -22,7 +23,9 @@ func Parse(body string) (string, error) {
 	if err := dec.Decode(&m); err != nil {
 		return "", fmt.Errorf("the message is not a job: %w", err)
 	}
-	if dec.More() {
+	// Anything but white space after the object, as Token sees it (More
+	// reports false before a stray "]" or "}").
+	if _, err := dec.Token(); err != io.EOF {
 		return "", errors.New("the message is not a job: text after the object")
 	}
 	if m.JobID == "" {
