@@ -148,6 +148,7 @@ func traceField(t InitTrace, f func(InitTrace) string) string {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 func signedMS(d time.Duration) string {
+	d = d.Round(10 * time.Microsecond) // no "-0.00"
 	return fmt.Sprintf("%+.2f ms", float64(d)/float64(time.Millisecond))
 }
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
