@@ -30,6 +30,7 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
+	"net/url"
 	"os"
 	"os/signal"
 	"slices"
@@ -60,7 +61,9 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *api, *state, *duration, *workers, *audit, *table, *bucket, *seed); err != nil {
+	c := config{API: *api, StateDir: *state, Duration: *duration, Workers: *workers, Audit: *audit, Table: *table,
+		Bucket: *bucket, Seed: *seed, Out: os.Stdout}
+	if _, err := run(ctx, c); err != nil {
 		fmt.Fprintln(os.Stderr, "depot-load:", err)
 		var failed failure
 		if errors.As(err, &failed) {
@@ -75,7 +78,21 @@ type failure string
 
 func (f failure) Error() string { return string(f) }
 
-func run(ctx context.Context, api, stateDir string, duration time.Duration, workers int, audit bool, table, bucket string, seed uint64) error {
+// config is a run's settings (the flags).
+type config struct {
+	API, StateDir string
+	Duration      time.Duration
+	Workers       int
+	Audit         bool
+	Table, Bucket string // to audit ("": make run's)
+	Seed          uint64
+	Out           io.Writer // the figures and the verdict
+}
+
+// run sends the workload, prints its figures and audits; the error is a
+// failure when the load met a 5xx or the audit drift.
+func run(ctx context.Context, c config) (*recorder, error) {
+	api, stateDir, duration, workers, out := c.API, c.StateDir, c.Duration, c.Workers, c.Out
 	if api == "" {
 		api = "http://127.0.0.1:3000"
 		if info, err := runinfo.Read(stateDir); err == nil {
@@ -85,7 +102,7 @@ func run(ctx context.Context, api, stateDir string, duration time.Duration, work
 	api = strings.TrimSuffix(api, "/")
 	issuer, err := localauth.LoadOrCreate(stateDir)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	transport := &http.Transport{MaxIdleConns: 4 * workers, MaxIdleConnsPerHost: 2 * workers, IdleConnTimeout: 30 * time.Second,
 		DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext}
@@ -97,14 +114,14 @@ func run(ctx context.Context, api, stateDir string, duration time.Duration, work
 	for i := range ws {
 		tok, err := issuer.Mint(localauth.Claims{Email: fmt.Sprintf("load-%d@example.com", i), Groups: []string{"admin"}}, time.Hour)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ws[i] = &worker{id: i, api: api, client: client, token: tok, sh: sh,
-			rng: rand.New(rand.NewPCG(seed, uint64(i)))}
+			rng: rand.New(rand.NewPCG(c.Seed, uint64(i)))}
 	}
-	fmt.Fprintf(os.Stderr, "depot-load: %s, %d workers for %s (run %s, seed %d)\n", api, workers, duration, run, seed)
+	fmt.Fprintf(os.Stderr, "depot-load: %s, %d workers for %s (run %s, seed %d)\n", api, workers, duration, run, c.Seed)
 	if err := setup(ctx, ws); err != nil {
-		return fmt.Errorf("setup: %w", err)
+		return nil, fmt.Errorf("setup: %w", err)
 	}
 	lctx, cancel := context.WithTimeout(ctx, duration)
 	defer cancel()
@@ -116,35 +133,35 @@ func run(ctx context.Context, api, stateDir string, duration time.Duration, work
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	rec.print(os.Stdout, elapsed)
+	rec.print(out, elapsed)
 	var problems []string
 	if n := rec.serverErrors(); n > 0 {
 		problems = append(problems, fmt.Sprintf("%d answers were 5xx", n))
 		for _, s := range rec.samples {
-			fmt.Println(s)
+			fmt.Fprintln(out, s)
 		}
 	}
-	if audit {
-		target, err := runinfo.Locate(stateDir, table, bucket, os.Getenv)
+	if c.Audit {
+		target, err := runinfo.Locate(stateDir, c.Table, c.Bucket, os.Getenv)
 		if err != nil {
-			return err
+			return rec, err
 		}
-		fmt.Printf("\naudit of table %s, bucket %s (%s)\n", target.Table, target.Bucket, target.Engines)
+		fmt.Fprintf(out, "\naudit of table %s, bucket %s (%s)\n", target.Table, target.Bucket, target.Engines)
 		report, err := target.Audit(ctx, dynamo.AuditOptions{})
 		if err != nil {
-			return fmt.Errorf("audit: %w", err)
+			return rec, fmt.Errorf("audit: %w", err)
 		}
-		fmt.Println(runinfo.Verdict(report))
+		fmt.Fprintln(out, runinfo.Verdict(report))
 		if report.Drift > 0 {
-			out, _ := json.MarshalIndent(report.Drifts, "", "  ")
-			fmt.Println(string(out))
+			drifts, _ := json.MarshalIndent(report.Drifts, "", "  ")
+			fmt.Fprintln(out, string(drifts))
 			problems = append(problems, fmt.Sprintf("the audit found %d drifts", report.Drift))
 		}
 	}
 	if len(problems) > 0 {
-		return failure(strings.Join(problems, "; "))
+		return rec, failure(strings.Join(problems, "; "))
 	}
-	return nil
+	return rec, nil
 }
 
 // shared is what every worker may touch: the locations, the group and the
@@ -393,25 +410,48 @@ func (w *worker) createItem(ctx context.Context) {
 }
 
 func (w *worker) listItems(ctx context.Context) {
-	q := []string{"", "?sort=name", "?sort=-updatedAt", "?limit=50", "?lowStock=true", "?minQuantity=10",
-		"?tag=" + tagPool[w.rng.IntN(len(tagPool))], "?q=" + words[w.rng.IntN(len(words))][:2],
-		"?locationId=" + w.location(), "?groupId=" + w.sh.pick(w.rng, func(s *shared) []string { return s.groups }),
-		"?tag=steel&q=" + words[w.rng.IntN(len(words))][:1]}[w.rng.IntN(11)]
-	st, m, _, _ := w.do(ctx, "ListItems", "GET", "/items"+q, nil, nil)
-	if st == http.StatusOK && w.rng.IntN(4) == 0 {
-		if c := str(m, "nextCursor"); c != "" {
-			sep := "?"
-			if q != "" {
-				sep = q + "&"
-			}
-			w.do(ctx, "ListItems", "GET", "/items"+sep+"cursor="+urlQuery(c), nil, nil)
-		}
+	q := url.Values{}
+	switch w.rng.IntN(11) {
+	case 1:
+		q.Set("sort", "name")
+	case 2:
+		q.Set("sort", "-updatedAt")
+	case 3:
+		q.Set("limit", "50")
+	case 4:
+		q.Set("lowStock", "true")
+	case 5:
+		q.Set("minQuantity", "10")
+	case 6:
+		q.Set("tag", tagPool[w.rng.IntN(len(tagPool))])
+	case 7:
+		q.Set("q", prefix(words[w.rng.IntN(len(words))], 2))
+	case 8:
+		q.Set("locationId", w.location())
+	case 9:
+		q.Set("groupId", w.sh.pick(w.rng, func(s *shared) []string { return s.groups }))
+	case 10:
+		q.Set("tag", "steel")
+		q.Set("q", prefix(words[w.rng.IntN(len(words))], 1))
+	}
+	st, m, _, _ := w.do(ctx, "ListItems", "GET", "/items"+query(q), nil, nil)
+	if c := str(m, "nextCursor"); st == http.StatusOK && c != "" && w.rng.IntN(4) == 0 {
+		q.Set("cursor", c)
+		w.do(ctx, "ListItems", "GET", "/items"+query(q), nil, nil)
 	}
 }
 
-func urlQuery(s string) string {
-	r := strings.NewReplacer("%", "%25", "&", "%26", "+", "%2B", "#", "%23", " ", "%20", "~", "%7E")
-	return r.Replace(s)
+// prefix is the first n characters of s.
+func prefix(s string, n int) string {
+	r := []rune(s)
+	return string(r[:min(n, len(r))])
+}
+
+func query(q url.Values) string {
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
 }
 
 func (w *worker) getItem(ctx context.Context) {
@@ -427,7 +467,7 @@ func (w *worker) getStock(ctx context.Context) {
 	}
 	if w.rng.IntN(3) == 0 {
 		at := time.Now().Add(-time.Duration(w.rng.IntN(5000)) * time.Millisecond).UTC().Format("2006-01-02T15:04:05.000Z")
-		w.do(ctx, "GetItemStock?at", "GET", "/items/"+id+"/stock?at="+at, nil, nil)
+		w.do(ctx, "GetItemStock?at", "GET", "/items/"+id+"/stock"+query(url.Values{"at": {at}}), nil, nil)
 		return
 	}
 	w.do(ctx, "GetItemStock", "GET", "/items/"+id+"/stock", nil, nil)

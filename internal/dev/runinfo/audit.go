@@ -27,24 +27,28 @@ type Target struct {
 	run           *Info
 }
 
-// Locate picks what depot-audit and depot-load audit: the engines the
-// SDK's endpoint variables name if any is set (or AWS itself), with the
-// table and bucket given, else $TABLE_NAME and $BUCKET_NAME, else make
-// run's names; without those variables, the engines of the make run
-// running with the state directory, and its table and bucket unless others
-// are given. A bucket "-" is none (the image objects are not checked).
+// Locate picks what depot-audit and depot-load audit: the engines of the
+// make run running with the state directory, and its table and bucket
+// unless others are given; or, when the SDK's endpoint variables name other
+// engines (AWS_ENDPOINT_URL*; AWS itself with none set, if make run is not
+// running), those, with the table and bucket given, else $TABLE_NAME and
+// $BUCKET_NAME, else make run's names. A bucket "-" is none (the image
+// objects are not checked).
 func Locate(stateDir, table, bucket string, getenv func(string) string) (Target, error) {
 	t := Target{Table: firstOf(table, getenv("TABLE_NAME"), LocalTable), Bucket: firstOf(bucket, getenv("BUCKET_NAME"), LocalBucket)}
-	if getenv("AWS_ENDPOINT_URL") != "" || getenv("AWS_ENDPOINT_URL_DYNAMODB") != "" || getenv("AWS_ENDPOINT_URL_S3") != "" {
-		d, s := Endpoints()
-		t.Engines = "DynamoDB " + orAWS(d) + ", S3 " + orAWS(s)
-	} else if info, err := Read(stateDir); err == nil {
+	set := getenv("AWS_ENDPOINT_URL") != "" || getenv("AWS_ENDPOINT_URL_DYNAMODB") != "" || getenv("AWS_ENDPOINT_URL_S3") != ""
+	d, s := Endpoints()
+	info, err := Read(stateDir)
+	switch {
+	case err == nil && (!set || (d == info.DynamoDB && s == info.S3)):
 		t.run = &info
 		t.Table, t.Bucket = firstOf(table, info.Table), firstOf(bucket, info.Bucket)
 		t.Engines = "make run's: DynamoDB " + info.DynamoDB + ", S3 " + info.S3
-	} else if errors.Is(err, ErrNotRunning) {
+	case set:
+		t.Engines = "DynamoDB " + orAWS(d) + ", S3 " + orAWS(s)
+	case errors.Is(err, ErrNotRunning):
 		return t, fmt.Errorf("%w; or set AWS_ENDPOINT_URL* to audit other engines", err)
-	} else {
+	default:
 		return t, err
 	}
 	if t.Bucket == "-" {
