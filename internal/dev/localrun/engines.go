@@ -39,7 +39,22 @@ func (e *Engine) Close() error {
 
 // StartDynamoDB starts the embedded DynamoDB (minidyn) on a loopback port.
 func StartDynamoDB() (*Engine, error) {
-	return serve("minidyn (embedded DynamoDB)", withCRC32(server.NewServer()))
+	return startDynamoDB(nil)
+}
+
+// startDynamoDB starts the embedded DynamoDB, keeping its data in store when
+// not nil (its log replayed first: datastore.go).
+func startDynamoDB(store *DataStore) (*Engine, error) {
+	var h http.Handler = server.NewServer()
+	if store != nil {
+		engine := h
+		j, err := store.open(dynamoDBLogFile, func(rec *logRecord) error { return replayDynamoDB(engine, rec) })
+		if err != nil {
+			return nil, err
+		}
+		h = j.dynamoDBLogged(engine)
+	}
+	return serve("minidyn (embedded DynamoDB)", withCRC32(h))
 }
 
 // StartS3 starts the embedded S3 (gofakes3, in memory) on a loopback port:

@@ -43,7 +43,10 @@ type Engines struct {
 	// ImportNotifier delivers the embedded S3's notifications of import
 	// files to ImportItems; nil with external engines.
 	ImportNotifier *Notifier
-	closers        []func() error
+	// Data is where the embedded engines keep their data across runs
+	// (EngineOptions.DataDir); nil: in memory only, or external engines.
+	Data    *DataStore
+	closers []func() error
 
 	mu      sync.Mutex
 	targets map[string]func(context.Context, events.S3Event) error // by bucket
@@ -79,6 +82,13 @@ func (e *Engines) dispatchImport(ctx context.Context, ev events.S3Event) error {
 	return target(ctx, ev)
 }
 
+func (e *Engines) closeData() error {
+	if e.Data == nil {
+		return nil
+	}
+	return e.Data.Close()
+}
+
 // Close stops the embedded engines, if any were started.
 func (e *Engines) Close() error {
 	var errs []error
@@ -90,9 +100,26 @@ func (e *Engines) Close() error {
 
 // UseEngines points the AWS SDK of this process at the storage engines:
 // the ones AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL_S3
-// name, or else embedded ones started here on loopback. It sets the SDK's
-// own variables, so every client below is configured exactly as in Lambda.
+// name, or else embedded ones started here on loopback, in memory. It sets
+// the SDK's own variables, so every client below is configured exactly as
+// in Lambda.
 func UseEngines() (*Engines, error) {
+	return UseEnginesWith(EngineOptions{})
+}
+
+// EngineOptions configure UseEnginesWith.
+type EngineOptions struct {
+	// DataDir, when set, is where the embedded engines keep their data
+	// across runs (datastore.go: their logs, replayed at start); unset,
+	// their data is in memory only. External engines keep their own, and
+	// nothing is written here.
+	DataDir string
+	// Fresh empties DataDir first.
+	Fresh bool
+}
+
+// UseEnginesWith is UseEngines with options.
+func UseEnginesWith(opts EngineOptions) (*Engines, error) {
 	setDefault("AWS_REGION", "us-east-1")
 	external := os.Getenv("AWS_ENDPOINT_URL") != "" || os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") != "" || os.Getenv("AWS_ENDPOINT_URL_S3") != ""
 	if external {
@@ -113,8 +140,14 @@ func UseEngines() (*Engines, error) {
 	if err != nil {
 		return nil, err
 	}
-	ddb, err := StartDynamoDB()
+	if opts.DataDir != "" {
+		if e.Data, err = OpenDataStore(opts.DataDir, opts.Fresh); err != nil {
+			return nil, err
+		}
+	}
+	ddb, err := startDynamoDB(e.Data)
 	if err != nil {
+		_ = e.closeData()
 		return nil, err
 	}
 	e.closers = append(e.closers, ddb.Close)
@@ -122,14 +155,16 @@ func UseEngines() (*Engines, error) {
 	// (template.yaml), with the function's timeout.
 	imports := NewNotifier(S3Options{Prefix: "imports/", Suffix: ".csv", Events: []string{EventObjectCreatedPost},
 		Notify: e.dispatchImport, Timeout: importfn.Timeout, Region: os.Getenv("AWS_REGION")})
-	s3e, notifier, err := StartS3WithEvents(S3Options{Prefix: inventory.UploadPrefix, Notify: e.dispatch,
-		MaxConcurrency: concurrency, Region: os.Getenv("AWS_REGION"), Also: []*Notifier{imports}})
+	s3e, notifier, err := startS3(S3Options{Prefix: inventory.UploadPrefix, Notify: e.dispatch,
+		MaxConcurrency: concurrency, Region: os.Getenv("AWS_REGION"), Also: []*Notifier{imports}}, e.Data)
 	if err != nil {
 		_ = e.Close()
+		_ = e.closeData()
 		return nil, err
 	}
 	e.Notifier, e.ImportNotifier = notifier, imports
-	e.closers = append(e.closers, s3e.Close)
+	// The data's logs close once both engines have stopped.
+	e.closers = append(e.closers, s3e.Close, e.closeData)
 	os.Setenv("AWS_ENDPOINT_URL_DYNAMODB", ddb.URL)
 	os.Setenv("AWS_ENDPOINT_URL_S3", s3e.URL)
 	e.DynamoDB = ddb.Name + " at " + ddb.URL

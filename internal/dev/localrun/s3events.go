@@ -87,12 +87,26 @@ type S3Options struct {
 // checksums (s3checksum.go) and S3 event notifications for created objects.
 // Closing the engine stops the notifier after the server.
 func StartS3WithEvents(opts S3Options) (*Engine, *Notifier, error) {
+	return startS3(opts, nil)
+}
+
+// startS3 starts the embedded S3, keeping its data in store when not nil
+// (its log replayed first: datastore.go).
+func startS3(opts S3Options, store *DataStore) (*Engine, *Notifier, error) {
 	h, n := newS3Handler(opts)
 	closeAll := func() error {
 		for _, other := range opts.Also {
 			other.Close()
 		}
 		return n.Close()
+	}
+	if store != nil {
+		j, err := store.open(s3LogFile, h.replayS3)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		h.journal = j
 	}
 	e, err := serve("gofakes3 (embedded S3)", h)
 	if err != nil {

@@ -20,21 +20,27 @@ type s3Handler struct {
 	auth         *s3Auth
 	now          func() time.Time
 	maxPostBytes int64
+	// clock is gofakes3's and the backend's time (datastore.go).
+	clock *engineClock
+	// journal logs the changes when the engine keeps its data
+	// (datastore.go); nil: in memory only.
+	journal *journal
 }
 
 // newS3Handler builds the engine's front, backend and notifier from opts.
 func newS3Handler(opts S3Options) (*s3Handler, *Notifier) {
 	n := NewNotifier(opts)
 	all := append(notifiers{n}, opts.Also...)
-	backend := &eventBackend{Backend: s3mem.New(), notifier: &all}
+	clock := &engineClock{}
+	backend := &eventBackend{Backend: s3mem.New(s3mem.WithTimeSource(clock)), notifier: &all}
 	// The front checks the request time (RequestTimeTooSkewed), against
 	// its own clock; gofakes3's check would use another.
-	faker := gofakes3.New(backend, gofakes3.WithAutoBucket(false), gofakes3.WithTimeSkewLimit(0))
+	faker := gofakes3.New(backend, gofakes3.WithAutoBucket(false), gofakes3.WithTimeSkewLimit(0), gofakes3.WithTimeSource(clock))
 	secrets := opts.Credentials
 	if len(secrets) == 0 {
 		secrets = map[string]string{LocalAccessKeyID: LocalSecretAccessKey}
 	}
-	h := &s3Handler{fake: faker.Server(), backend: backend, now: time.Now, maxPostBytes: opts.MaxPostBytes}
+	h := &s3Handler{fake: faker.Server(), backend: backend, now: time.Now, maxPostBytes: opts.MaxPostBytes, clock: clock}
 	h.auth = &s3Auth{secrets: secrets, region: opts.Region, now: func() time.Time { return h.now() }}
 	if h.maxPostBytes <= 0 {
 		h.maxPostBytes = 64 << 20
@@ -77,6 +83,10 @@ func (h *s3Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	cw := &checksumWriter{ResponseWriter: w, enabled: strings.EqualFold(mode, "ENABLED")}
-	h.fake.ServeHTTP(cw, r)
+	if h.journal != nil && s3Changes(r) {
+		h.serveLogged(cw, r)
+	} else {
+		h.fake.ServeHTTP(cw, r)
+	}
 	cw.finish()
 }

@@ -191,7 +191,7 @@ func (h *s3Handler) store(w http.ResponseWriter, r *http.Request, bucket string,
 		}
 	}
 	meta["Last-Modified"] = h.now().UTC().Format(http.TimeFormat)
-	result, etag, err := h.backend.put(EventObjectCreatedPost, bucket, key, meta, bytes.NewReader(data), size, nil)
+	result, etag, err := h.putPost(bucket, key, meta, data)
 	if err != nil {
 		return err
 	}
