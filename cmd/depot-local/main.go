@@ -3,6 +3,11 @@
 // own Lambda handlers, on embedded DynamoDB and S3 engines, or on the
 // engines AWS_ENDPOINT_URL* name.
 //
+// The embedded engines keep their data under the state directory
+// ($DEPOT_STATE_DIR, else .local at the module root), in data/, across runs
+// (internal/dev/localrun, datastore.go); -fresh (make run FRESH=1) empties
+// it first.
+//
 // Started from a terminal (make run), it takes the terminal's foreground in
 // a process group of its own (internal/dev/tty), so that Ctrl-C stops it
 // alone and make, seeing it exit 0, exits 0 too.
@@ -11,6 +16,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -35,6 +41,11 @@ func main() {
 }
 
 func run() (err error) {
+	fresh := flag.Bool("fresh", false, "start with no data: empty the embedded engines' data directory first (make run FRESH=1)")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", flag.Args())
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := lambdafn.NewLogger(os.Getenv("LOG_LEVEL"))
@@ -56,7 +67,18 @@ func run() (err error) {
 
 	// UseEngines sets these itself when it starts the embedded engines.
 	external := os.Getenv("AWS_ENDPOINT_URL") != "" || os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") != "" || os.Getenv("AWS_ENDPOINT_URL_S3") != ""
-	engines, err := localrun.UseEngines()
+	stateDir := localauth.DefaultStateDir()
+	if abs, err := filepath.Abs(stateDir); err == nil {
+		stateDir = abs
+	}
+	dataDir := filepath.Join(stateDir, dataSubdir)
+	if external {
+		dataDir = ""
+		if *fresh {
+			logger.Warn("-fresh (FRESH=1) ignored: the data lives in the engines AWS_ENDPOINT_URL* name")
+		}
+	}
+	engines, err := localrun.UseEnginesWith(localrun.EngineOptions{DataDir: dataDir, Fresh: *fresh})
 	if err != nil {
 		return err
 	}
@@ -65,17 +87,22 @@ func run() (err error) {
 		TableName:  envOr("TABLE_NAME", "depot-local"),
 		BucketName: envOr("BUCKET_NAME", "depot-local-images"),
 	}
-	stateDir := localauth.DefaultStateDir()
 	issuer, err := localauth.LoadOrCreate(stateDir)
 	if err != nil {
 		return err
 	}
-	data := inMemoryData
-	if external {
-		data = "in the engines above"
-	}
-	if abs, err := filepath.Abs(stateDir); err == nil {
-		stateDir = abs
+	data := "in the engines above"
+	if d := engines.Data; d != nil {
+		r := d.Replayed
+		size := fmt.Sprintf("%.1f MB", float64(r.Bytes)/1e6)
+		if r.Bytes < 100e3 {
+			size = fmt.Sprintf("%d kB", (r.Bytes+999)/1000)
+		}
+		data = fmt.Sprintf("%s %s (%d changes, %s, replayed in %s; make run FRESH=1 starts empty)",
+			keptData, d.Dir, r.Records, size, r.Took.Round(time.Millisecond))
+		if r.TornBytes > 0 {
+			logger.Warn("dropped the end of a data log: a record cut short by a crash, never acknowledged", "bytes", r.TornBytes)
+		}
 	}
 	stack, err := engines.Deploy(ctx, settings, issuer, logger)
 	if err != nil {
@@ -132,9 +159,13 @@ Ctrl-C stops.
 	return nil
 }
 
-// inMemoryData is where the embedded engines keep data, for the banner
-// (the README's Local data section says the same; a test keeps them so).
-const inMemoryData = "in memory: items and images are gone when this stops"
+// dataSubdir is where, in the state directory, the embedded engines keep
+// their data.
+const dataSubdir = "data"
+
+// keptData starts the banner's Data line with the embedded engines (the
+// README's Local data section says the same; a test keeps them so).
+const keptData = "kept across restarts in"
 
 func envOr(name, def string) string {
 	if v := os.Getenv(name); v != "" {

@@ -40,7 +40,8 @@ func TestMakeRunBlackBox(t *testing.T) {
 	if !strings.Contains(banner, api) || !strings.Contains(banner, "minidyn") || !strings.Contains(banner, "gofakes3") || !strings.Contains(banner, "curl") {
 		t.Fatalf("banner lacks the URL, engines or example:\n%s", banner)
 	}
-	if !strings.Contains(banner, "Data      "+inMemoryData+"; the signing key stays in "+filepath.Join(dir, "state")) {
+	if !strings.Contains(banner, "Data      "+keptData+" "+filepath.Join(dir, "state", dataSubdir)+" (") ||
+		!strings.Contains(banner, "make run FRESH=1 starts empty); the signing key stays in "+filepath.Join(dir, "state")) {
 		t.Errorf("banner does not say where data lives:\n%s", banner)
 	}
 	editor := bannerToken(t, banner)

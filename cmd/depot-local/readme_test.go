@@ -165,8 +165,9 @@ func TestReadmeTryIt(t *testing.T) {
 	}
 }
 
-// TestReadmeLocalData: the README says where make run's data lives and
-// whether it survives a restart, as the banner does (inMemoryData).
+// TestReadmeLocalData: the README says where make run's data lives, that it
+// survives a restart and a crash, how to start empty, and what make seed
+// does, as the banner does (keptData).
 func TestReadmeLocalData(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
@@ -178,10 +179,12 @@ func TestReadmeLocalData(t *testing.T) {
 	}
 	section, _, _ = strings.Cut(section, "\n## ")
 	section = strings.Join(strings.Fields(section), " ")
-	if !strings.HasPrefix(inMemoryData, "in memory: items and images are gone when this stops") {
-		t.Fatalf("the banner now says %q: update the README's Local data section, then this test", inMemoryData)
+	if keptData != "kept across restarts in" || dataSubdir != "data" {
+		t.Fatalf("the banner now says %q %q: update the README's Local data section, then this test", keptData, dataSubdir)
 	}
-	for _, want := range []string{"keeps items and images in memory", "gone when it stops", "survives a restart is the local issuer's signing key", "`.local/`", "`DEPOT_STATE_DIR`"} {
+	for _, want := range []string{"keeps its data", "in `.local/data/`", "from one run to the next", "survives a crash, even `kill -9`",
+		"`make run FRESH=1` starts empty", "keeps the local issuer's signing key", "`DEPOT_STATE_DIR`", "`make seed`",
+		"adds nothing", "no compaction", "`AWS_ENDPOINT_URL*`"} {
 		if !strings.Contains(section, want) {
 			t.Errorf("README's Local data section lacks %q:\n%s", want, section)
 		}
