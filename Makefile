@@ -17,7 +17,7 @@ BIN ?= bin
 # their own and must not become the default.
 .DEFAULT_GOAL := help
 
-.PHONY: help run token audit load test vet unit integration integration-moto contract template-lint sam-build build sizes bench bench-csv clean
+.PHONY: help run seed token audit load test vet unit integration integration-moto contract template-lint sam-build build sizes bench bench-csv clean
 
 include build/images.mk
 include build/invoke.mk
@@ -27,6 +27,8 @@ include build/invoke.mk
 help:
 	@echo 'Depot. Local:'
 	@echo '  make run          the API on http://127.0.0.1:3000 (PORT overrides), embedded DynamoDB and S3; Ctrl-C stops'
+	@echo '                    its data stays in .local/data/ from run to run; make run FRESH=1 starts empty'
+	@echo '  make seed         sample data through make run'"'"'s API: 3 warehouses, ~200 items, groups, photos, history'
 	@echo '  make token ROLE=viewer|editor|admin EMAIL=you@example.com'
 	@echo '                    a bearer token for make run, printed alone'
 	@echo '  make invoke FN=<LogicalId> [EVENT=events/<file>.json]'
@@ -62,7 +64,8 @@ help:
 # Built into $(BIN)/ and then run, not `go run`: the first build downloads
 # the modules and compiles, which can take minutes, so it says so first; and Ctrl-C
 # reaches depot-local alone, which hands make a clean exit status
-# (internal/dev/tty).
+# (internal/dev/tty). Its data stays in .local/data/ from run to run;
+# FRESH=1 empties it first.
 run:
 	@if [ -x '$(BIN)/depot-local' ]; then \
 	  echo 'make run: building $(BIN)/depot-local' >&2; \
@@ -70,7 +73,13 @@ run:
 	  echo 'make run: building $(BIN)/depot-local. The first build downloads the Go modules and compiles them: up to a few minutes (later builds take seconds)' >&2; \
 	fi
 	@$(GO) build -o '$(BIN)/depot-local' ./cmd/depot-local
-	@'$(BIN)/depot-local'
+	@'$(BIN)/depot-local' $(if $(filter-out 0,$(FRESH)),-fresh)
+
+# Sample data for make run (cmd/depot-seed), through its public API, with
+# tokens from the same local issuer; running it again adds nothing. The API
+# is $$API, else the running make run's (.local/run.json).
+seed:
+	@$(GO) run ./cmd/depot-seed
 
 # A token from the local issuer (the key make run uses), printed alone:
 #   make token ROLE=editor EMAIL=alice@example.com

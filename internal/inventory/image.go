@@ -5,14 +5,58 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/oklog/ulid/v2"
 )
 
-// Image states.
+// Image states. Pending, ready and failed are stored; expired is shown
+// (Image.Shown) for a pending image whose upload can no longer come.
 const (
 	ImagePending = "pending"
 	ImageReady   = "ready"
 	ImageFailed  = "failed"
+	ImageExpired = "expired"
 )
+
+// Lifetimes of an image upload, from the moment it is asked for (the time
+// of its ULID). Its first form lasts UploadFormTTL (package usecase); a
+// replay of the request (the same Idempotency-Key) after that gets a fresh
+// form while the upload is still pending, expiring by ImageUploadWindow.
+// An upload sent by then is processed within ImageUploadGrace: S3 stores
+// it at once, and MakeThumbnails' event is retried for up to an hour
+// (MaximumEventAgeInSeconds in template.yaml). Past both, a pending image
+// shows expired.
+const (
+	ImageUploadWindow = time.Hour
+	ImageUploadGrace  = time.Hour
+)
+
+// UploadDeadline is when the forms of an upload stop working, at the
+// latest: ImageUploadWindow after the upload was asked for.
+func UploadDeadline(uploadID string) time.Time {
+	return idTime(uploadID).Add(ImageUploadWindow)
+}
+
+// idTime is the creation time of a ULID (the zero time for anything else).
+func idTime(id string) time.Time {
+	u, err := ulid.ParseStrict(id)
+	if err != nil {
+		return time.Time{}
+	}
+	return ulid.Time(u.Time()).UTC()
+}
+
+// Shown is the image's status as callers see it: a pending image whose
+// upload was never received or processed by its deadline plus
+// ImageUploadGrace is expired. Processing an upload still makes it ready
+// or failed if its event comes later (an operator replaying a failed
+// event); a new upload replaces it.
+func (im *Image) Shown(now time.Time) string {
+	if im.Status == ImagePending && now.After(UploadDeadline(im.UploadID).Add(ImageUploadGrace)) {
+		return ImageExpired
+	}
+	return im.Status
+}
 
 // ImageContentTypes are the media types an image upload may have.
 var ImageContentTypes = []string{"image/jpeg", "image/png", "image/webp", "image/gif"}

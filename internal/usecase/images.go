@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/depot-inventory/depot/internal/inventory"
 )
@@ -12,8 +13,11 @@ import (
 // RequestImageUpload makes a new upload the live item's pending image and
 // returns the form that sends the file straight to object storage. A replay
 // (same Idempotency-Key) whose form has expired gets a fresh form for the
-// same upload while it is still the item's pending image, and
-// upload_expired otherwise: an expired form is never handed back as usable.
+// same upload while it is still the item's pending image and within its
+// window (inventory.UploadDeadline), the fresh form expiring by then; it
+// gets upload_expired otherwise: an expired form is never handed back as
+// usable, and no form outlives the upload's window, after which (and a
+// grace for processing) the image shows expired.
 func (s *Service) RequestImageUpload(ctx context.Context, req Request, itemID, contentType string) (inventory.Upload, bool, error) {
 	if err := inventory.ValidateImageContentType(contentType); err != nil {
 		return inventory.Upload{}, false, err
@@ -23,7 +27,7 @@ func (s *Service) RequestImageUpload(ctx context.Context, req Request, itemID, c
 		var up inventory.Upload
 		_, err := s.changeItem(ctx, itemID, live, req, nil, func(old inventory.Item) (*inventory.ItemChange, error) {
 			var err error
-			up, err = s.newUpload(ctx, old.ID, inventory.NewID(s.now()), contentType)
+			up, err = s.newUpload(ctx, old.ID, inventory.NewID(s.now()), contentType, UploadFormTTL)
 			if err != nil {
 				return nil, err
 			}
@@ -42,18 +46,19 @@ func (s *Service) RequestImageUpload(ctx context.Context, req Request, itemID, c
 	if err != nil {
 		return inventory.Upload{}, false, err
 	}
-	if it.Image == nil || it.Image.UploadID != up.ID || it.Image.Status != inventory.ImagePending {
+	ttl := min(UploadFormTTL, inventory.UploadDeadline(up.ID).Sub(s.now()))
+	if it.Image == nil || it.Image.UploadID != up.ID || it.Image.Status != inventory.ImagePending || ttl < time.Second {
 		return inventory.Upload{}, false, inventory.Errorf(inventory.KindConflict, inventory.CodeUploadExpired,
-			"the form of upload %s expired at %s and the upload is no longer pending; ask for a new upload with a new Idempotency-Key",
+			"the form of upload %s expired at %s and the upload is no longer pending, or past its window; ask for a new upload with a new Idempotency-Key",
 			up.ID, up.Form.ExpiresAt.UTC().Format(inventory.TimeLayout))
 	}
-	up, err = s.newUpload(ctx, it.ID, up.ID, contentType)
+	up, err = s.newUpload(ctx, it.ID, up.ID, contentType, ttl)
 	return up, true, err
 }
 
-// newUpload presigns the form of one upload.
-func (s *Service) newUpload(ctx context.Context, itemID, uploadID, contentType string) (inventory.Upload, error) {
-	form, err := s.Signer.PresignUpload(ctx, inventory.UploadKey(itemID, uploadID), contentType, s.maxUploadBytes(), UploadFormTTL)
+// newUpload presigns the form of one upload, working for ttl.
+func (s *Service) newUpload(ctx context.Context, itemID, uploadID, contentType string, ttl time.Duration) (inventory.Upload, error) {
+	form, err := s.Signer.PresignUpload(ctx, inventory.UploadKey(itemID, uploadID), contentType, s.maxUploadBytes(), ttl)
 	if err != nil {
 		return inventory.Upload{}, fmt.Errorf("presign upload %s of %s: %w", uploadID, itemID, err)
 	}

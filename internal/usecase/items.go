@@ -355,10 +355,16 @@ func (s *Service) detailed(ctx context.Context, it inventory.Item, replayed bool
 	return d, replayed, err
 }
 
-// detail presigns the links of the item's image, if it is ready.
+// detail presigns the links of the item's image, if it is ready, and
+// shows a pending image whose upload can no longer come as expired.
 func (s *Service) detail(ctx context.Context, it inventory.Item) (ItemDetail, error) {
 	d := ItemDetail{Item: it}
 	im := it.Image
+	if im != nil && im.Shown(s.now()) != im.Status {
+		shown := *im
+		shown.Status = im.Shown(s.now())
+		d.Item.Image = &shown
+	}
 	if im == nil || im.Status != inventory.ImageReady {
 		return d, nil
 	}
