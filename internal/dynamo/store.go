@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"net"
 	"slices"
 	"time"
@@ -267,9 +268,55 @@ func diff(before, after []string, counts map[string]int64) {
 // commit runs the transaction. A cancelled one is reported by the
 // condition that failed: the idempotency record's is
 // inventory.ErrIdempotencyRace; conflict may name a domain error for
-// others; anything else — a record changed since it was read, or a
-// conflict with a concurrent transaction — is inventory.ErrStale.
+// others; anything else — a record changed since it was read — is
+// inventory.ErrStale. A transaction cancelled only because another one
+// was under way on one of its items (TransactionConflict) wrote nothing and
+// found nothing changed: it is sent again, conflictAttempts times in all,
+// and then is inventory.Unavailable (never ErrStale, which would tell a
+// caller with If-Match that the record changed, or a worker that another
+// holds its job).
 func (s *Store) commit(ctx context.Context, tx *txn, what string, conflict func(failed map[string]bool) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.commitOnce(ctx, tx, what, conflict)
+		if !errors.Is(err, errConflicted) {
+			return err
+		}
+		if attempt == conflictAttempts {
+			return inventory.Unavailable(fmt.Errorf("%s: %d times: %w", what, attempt, err))
+		}
+		if err := pause(ctx, time.Duration(rand.Int64N(int64(conflictPause)*int64(attempt)))); err != nil {
+			return err
+		}
+	}
+}
+
+// A transaction in conflict with others is sent up to conflictAttempts
+// times in all, after a random pause of up to conflictPause × the attempts
+// so far.
+const (
+	conflictAttempts = 4
+	conflictPause    = 20 * time.Millisecond
+)
+
+// errConflicted: the transaction was cancelled for TransactionConflict
+// alone.
+var errConflicted = errors.New("in conflict with another transaction")
+
+// pause waits d, or until ctx is done.
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return inventory.Unavailable(ctx.Err())
+	case <-t.C:
+		return nil
+	}
+}
+
+// commitOnce sends the transaction once, reporting its failure as commit
+// does, and a cancellation for TransactionConflict alone as errConflicted.
+func (s *Store) commitOnce(ctx context.Context, tx *txn, what string, conflict func(failed map[string]bool) error) error {
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx.items})
 	if err == nil {
 		return nil
@@ -279,15 +326,21 @@ func (s *Store) commit(ctx context.Context, tx *txn, what string, conflict func(
 		return classify(fmt.Errorf("%s: %w", what, err))
 	}
 	failed := map[string]bool{}
+	conflicted := false
 	for i, reason := range canceled.CancellationReasons {
 		switch code := aws.ToString(reason.Code); code {
 		case "ConditionalCheckFailed":
 			if i < len(tx.roles) {
 				failed[tx.roles[i]] = true
 			}
+		case "TransactionConflict":
+			conflicted = true
 		case "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
 			return inventory.Unavailable(fmt.Errorf("%s: %s: %w", what, code, err))
 		}
+	}
+	if conflicted && len(failed) == 0 {
+		return fmt.Errorf("%s: %w (%v)", what, errConflicted, err)
 	}
 	if failed["idem"] {
 		return inventory.ErrIdempotencyRace
