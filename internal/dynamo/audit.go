@@ -19,7 +19,7 @@ import (
 	"github.com/depot-inventory/depot/internal/inventory"
 )
 
-// The audit (docs/data-model.md §8) reads the whole table with a parallel
+// The audit reads the whole table with a parallel
 // Scan — the one place the code scans: it is a job, never a request — and
 // checks every invariant the transactions keep, with the same decoders
 // the store reads records with. It lists the bucket's image objects
@@ -360,7 +360,7 @@ func runPass(ctx context.Context, db ScanAPI, table string, objects ObjectLister
 	}
 	p.checkItems()
 	p.checkMarkers()
-	p.checkCounts()
+	p.fillCounts()
 	if objects != nil {
 		grace := o.UploadGrace
 		if grace == 0 {
@@ -791,8 +791,9 @@ func (p *pass) checkMarkers() {
 	}
 }
 
-// checkCounts is where the counts of records by kind are completed.
-func (p *pass) checkCounts() {
+// fillCounts completes the counts of records by kind: every kind, 0 if
+// none, and the deleted items among the items.
+func (p *pass) fillCounts() {
 	for _, k := range []string{"item", "stock", "ledger", "activity", "facet", "sku", "tag", "tagCount",
 		"location", "locationCode", "group", "groupName", "idempotency", "job"} {
 		p.records[k] += 0
