@@ -3,8 +3,12 @@ package dynamo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/depot-inventory/depot/internal/inventory"
@@ -33,12 +37,85 @@ func (s *Store) GetExport(ctx context.Context, id string) (inventory.Export, err
 func (s *Store) SaveExport(ctx context.Context, c inventory.ExportChange) error {
 	tx := &txn{table: s.table}
 	putIdempotency(tx, c.Idempotency)
+	job := encodeExport(c.Next)
 	if c.Old == nil {
-		tx.put("job", encodeExport(c.Next), "attribute_not_exists(PK)", nil)
+		tx.put("job", job, "attribute_not_exists(PK)", nil)
 	} else {
-		tx.put("job", encodeExport(c.Next), "version = :v", attrMap{":v": num(c.Old.Version)})
+		tx.put("job", job, "version = :v", attrMap{":v": num(c.Old.Version)})
 	}
-	return s.commit(ctx, tx, "save export "+c.Next.ID, nil)
+	return s.saveJob(ctx, tx, job, c.Old != nil, "save export "+c.Next.ID)
+}
+
+// saveJob commits the save of a job record. A save on a version (update
+// true) whose condition fails may be this very save: its answer lost after
+// it committed (a timeout, a dropped connection), the SDK sent it again,
+// and the version it was conditioned on is gone. If the job is now exactly
+// the record this save writes, the save is done: it is the worker's own,
+// not another worker's (inventory.ErrStale would stop the worker, and the
+// job would stay running with nobody on it).
+func (s *Store) saveJob(ctx context.Context, tx *txn, job attrMap, update bool, what string) error {
+	err := s.commit(ctx, tx, what, nil)
+	if !update || !errors.Is(err, inventory.ErrStale) {
+		return err
+	}
+	out, gerr := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table,
+		Key: key{"PK": job["PK"], "SK": job["SK"]}, ConsistentRead: aws.Bool(true)})
+	if gerr != nil {
+		return classify(fmt.Errorf("%s: read it back: %w", what, gerr))
+	}
+	if sameRecord(out.Item, job) {
+		return nil
+	}
+	return err
+}
+
+// sameRecord reports whether two records hold the same attributes with
+// the same values (sets in any order).
+func sameRecord(a, b attrMap) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || !sameValue(v, w) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameValue(a, b types.AttributeValue) bool {
+	switch a := a.(type) {
+	case *types.AttributeValueMemberS:
+		b, ok := b.(*types.AttributeValueMemberS)
+		return ok && a.Value == b.Value
+	case *types.AttributeValueMemberN:
+		b, ok := b.(*types.AttributeValueMemberN)
+		return ok && a.Value == b.Value
+	case *types.AttributeValueMemberBOOL:
+		b, ok := b.(*types.AttributeValueMemberBOOL)
+		return ok && a.Value == b.Value
+	case *types.AttributeValueMemberNULL:
+		_, ok := b.(*types.AttributeValueMemberNULL)
+		return ok
+	case *types.AttributeValueMemberSS:
+		b, ok := b.(*types.AttributeValueMemberSS)
+		return ok && slices.Equal(slices.Sorted(slices.Values(a.Value)), slices.Sorted(slices.Values(b.Value)))
+	case *types.AttributeValueMemberL:
+		b, ok := b.(*types.AttributeValueMemberL)
+		if !ok || len(a.Value) != len(b.Value) {
+			return false
+		}
+		for i := range a.Value {
+			if !sameValue(a.Value[i], b.Value[i]) {
+				return false
+			}
+		}
+		return true
+	case *types.AttributeValueMemberM:
+		b, ok := b.(*types.AttributeValueMemberM)
+		return ok && sameRecord(a.Value, b.Value)
+	}
+	return false
 }
 
 // ListExports lists export jobs, newest first.
@@ -168,12 +245,13 @@ func (s *Store) GetImport(ctx context.Context, id string) (inventory.Import, err
 func (s *Store) SaveImport(ctx context.Context, c inventory.ImportChange) error {
 	tx := &txn{table: s.table}
 	putIdempotency(tx, c.Idempotency)
+	job := encodeImport(c.Next)
 	if c.Old == nil {
-		tx.put("job", encodeImport(c.Next), "attribute_not_exists(PK)", nil)
+		tx.put("job", job, "attribute_not_exists(PK)", nil)
 	} else {
-		tx.put("job", encodeImport(c.Next), "version = :v", attrMap{":v": num(c.Old.Version)})
+		tx.put("job", job, "version = :v", attrMap{":v": num(c.Old.Version)})
 	}
-	return s.commit(ctx, tx, "save import "+c.Next.ID, nil)
+	return s.saveJob(ctx, tx, job, c.Old != nil, "save import "+c.Next.ID)
 }
 
 // ListImports lists import jobs, newest first.

@@ -48,6 +48,16 @@ func TestTransactionConflictIsNoChange(t *testing.T) {
 	e.eachWorkerSave(t, in, faults.TransactionConflict)
 }
 
+// TestLostAnswerToAWorkerSave: a worker's save of its job whose answer is
+// lost after it committed (a timeout, a dropped connection: the SDK sends
+// it again, and the version it was conditioned on is gone) is the
+// worker's own save, not another worker's: the job goes on, at every save
+// of an export and of an import.
+func TestLostAnswerToAWorkerSave(t *testing.T) {
+	e, in := newFaultEnv(t, faults.Config{Seed: faultSeed()}, nil)
+	e.eachWorkerSave(t, in, faults.TimeoutAfterSend)
+}
+
 // eachWorkerSave runs an export and an import once for each of their
 // workers' transactions, that one failing with kind, and requires each to
 // finish on its delivery.
