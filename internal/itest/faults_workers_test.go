@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/depot-inventory/depot/internal/dev/faults"
+	"github.com/depot-inventory/depot/internal/dev/localrun"
 	"github.com/depot-inventory/depot/internal/inventory"
 	"github.com/depot-inventory/depot/internal/lambdafn"
 	"github.com/depot-inventory/depot/internal/usecase"
@@ -30,6 +32,32 @@ func newFaultEnv(t *testing.T, cfg faults.Config, edit func(*lambdafn.Settings))
 		}
 	})
 	return e, in
+}
+
+// deliver calls an asynchronously invoked function as Lambda does: the
+// first attempt and two retries.
+func deliver(f func(context.Context) error) error {
+	var err error
+	for range 3 {
+		if err = f(context.Background()); err == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+// waitNotifiers waits for the embedded S3's notifications to be processed.
+func waitNotifiers(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	for _, n := range []*localrun.Notifier{engines.Notifier, engines.ImportNotifier} {
+		if n == nil {
+			continue
+		}
+		if err := n.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // TestTransactionConflictIsNoChange: a transaction DynamoDB cancels with
@@ -114,4 +142,96 @@ func (e *env) eachWorkerSave(t *testing.T, in *faults.Injector, kind faults.Kind
 			t.Errorf("import, %s at its transaction %d: %v; %v", kind, skip+1, err, got)
 		}
 	}
+}
+
+// TestMakeThumbnailsKilledAnywhere (issue 11, §1, workers): MakeThumbnails
+// killed at each of its calls to DynamoDB and S3, before the call reaches
+// the engine and after (its answer lost), while it replaces a ready image
+// with a new upload: its next delivery finishes the job as an
+// uninterrupted run does — the new image ready, the item written once
+// more, the upload deleted and the old image's objects gone, nothing else
+// left.
+func TestMakeThumbnailsKilledAnywhere(t *testing.T) {
+	e, in := newFaultEnv(t, faults.Config{}, nil)
+	photo := pngWithAlpha(t, 40, 30)
+	ctx := context.Background()
+	event := func(id, upload string) error {
+		return e.stack.MakeThumbnails(ctx, s3Event(e.stack.Settings.BucketName, inventory.UploadKey(id, upload)))
+	}
+	// send asks for an upload and sends the file; the embedded S3 runs
+	// MakeThumbnails (with its retries); with moto, the test does.
+	send := func(id string) string {
+		up := e.askUpload(id, "image/png")
+		if e.postFile(up, photo) != http.StatusNoContent {
+			t.Fatal("upload refused")
+		}
+		upload := up["uploadId"].(string)
+		if engines.Notifier == nil {
+			_ = deliver(func(context.Context) error { return event(id, upload) })
+		}
+		waitNotifiers(t)
+		return upload
+	}
+	// An uninterrupted run, its calls counted.
+	id := e.createItem(`{"sku":"KILL-0","name":"Pictured"}`)["id"].(string)
+	send(id)
+	up := e.askUpload(id, "image/png")
+	before := in.Report()
+	in.Enable(true) // at rate 0: it counts, and injects nothing
+	if e.postFile(up, photo) != http.StatusNoContent {
+		t.Fatal("upload refused")
+	}
+	if engines.Notifier == nil {
+		_ = deliver(func(context.Context) error { return event(id, up["uploadId"].(string)) })
+	}
+	waitNotifiers(t)
+	in.Enable(false)
+	after := in.Report()
+	calls := after.Attempts["DynamoDB"] + after.Attempts["S3"] - before.Attempts["DynamoDB"] - before.Attempts["S3"]
+	if calls < 6 {
+		t.Fatalf("an uninterrupted run made %d calls", calls)
+	}
+	want := e.must(http.StatusOK, req{Method: "GET", Path: "/items/" + id}).json(t)["version"]
+	kills := 0
+	for at := 1; at <= calls; at++ {
+		for _, afterSend := range []bool{false, true} {
+			id := e.createItem(fmt.Sprintf(`{"sku":"KILL-%d-%v","name":"Pictured"}`, at, afterSend))["id"].(string)
+			send(id)
+			up := e.askUpload(id, "image/png")
+			upload := up["uploadId"].(string)
+			in.KillAt(at, afterSend)
+			if e.postFile(up, photo) != http.StatusNoContent {
+				t.Fatal("upload refused")
+			}
+			if engines.Notifier == nil {
+				_ = deliver(func(context.Context) error { return event(id, upload) })
+			}
+			waitNotifiers(t)
+			dead, point := in.Killed()
+			in.KillAt(0, false)
+			if !dead {
+				t.Errorf("kill at call %d: the run made fewer calls", at)
+				continue
+			}
+			kills++
+			if err := event(id, upload); err != nil {
+				t.Errorf("killed at %s (call %d, after sending: %v), the next delivery failed: %v", point, at, afterSend, err)
+				continue
+			}
+			got := e.must(http.StatusOK, req{Method: "GET", Path: "/items/" + id}).json(t)
+			img, _ := got["image"].(map[string]any)
+			objects := e.objects(inventory.ThumbnailPrefix + id + "/")
+			leftover := e.objects(inventory.UploadPrefix + id + "/")
+			ok := img["status"] == inventory.ImageReady && img["uploadId"] == upload && got["version"] == want &&
+				len(objects) == 3 && len(leftover) == 0
+			for _, k := range objects {
+				ok = ok && strings.HasPrefix(k, inventory.ThumbnailPrefix+id+"/"+upload+"/")
+			}
+			if !ok {
+				t.Errorf("killed at %s (call %d, after sending: %v), then delivered again: image %v, version %v (want %v), objects %v, uploads left %v",
+					point, at, afterSend, img, got["version"], want, objects, leftover)
+			}
+		}
+	}
+	t.Logf("MakeThumbnails: %d calls in a run; killed at each, before and after sending: %d kills, each finished by the next delivery", calls, kills)
 }

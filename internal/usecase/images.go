@@ -70,13 +70,17 @@ func (s *Service) newUpload(ctx context.Context, itemID, uploadID, contentType s
 var errSuperseded = errors.New("upload superseded")
 
 // ProcessUpload turns the object an upload stored at key into the item's
-// image: it checks the file and makes its thumbnails, stores them, and
-// records them on the item only while that upload is still the item's
-// pending image. Every step is safe to repeat, so an error (which makes the
-// caller retry the whole event) never leaves a half-done image; a file that
-// can never become an image (not one, or over the size limit) is a
-// permanent rejection: the image is failed with the reason and the file
-// deleted, and no error is returned.
+// image: it checks the file and makes its thumbnails, stores them, deletes
+// the objects of the image it replaces (shown by no one since the upload
+// was asked for), records the new image on the item only while that upload
+// is still the item's pending image, and deletes the upload. Every step is
+// safe to repeat, so an error (which makes the caller retry the whole
+// event) never leaves a half-done image, and a run stopped at any point —
+// after the record, before the upload was deleted — is finished by the
+// next: an upload already processed is deleted. A file that can never
+// become an image (not one, or over the size limit) is a permanent
+// rejection: the image is failed with the reason and the file deleted, and
+// no error is returned.
 func (s *Service) ProcessUpload(ctx context.Context, key string) error {
 	log := s.logger().With("key", key)
 	itemID, uploadID, ok := inventory.ParseUploadKey(key)
@@ -97,7 +101,9 @@ func (s *Service) ProcessUpload(ctx context.Context, key string) error {
 		return s.Objects.Delete(ctx, append(inventory.ProcessedKeys(itemID, uploadID), key)...)
 	}
 	if item.Image.Status != inventory.ImagePending {
-		return nil // a retry of an event already processed: the outcome stands
+		// A retry of an event already processed: the outcome stands, and
+		// the upload, which a stopped run may have left, goes.
+		return s.Objects.Delete(ctx, key)
 	}
 	data, err := s.Objects.Get(ctx, key, s.maxUploadBytes())
 	switch {
@@ -121,7 +127,18 @@ func (s *Service) ProcessUpload(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	var replaced []string
+	// The replaced image's objects go before the new image is recorded:
+	// once recorded, nothing says which they were (and an upload asked for
+	// makes the item show it pending, so none of them is linked any more).
+	var stale []string
+	for _, k := range item.Image.Replaces {
+		if !slices.Contains(ready.Keys(), k) {
+			stale = append(stale, k)
+		}
+	}
+	if err := s.Objects.Delete(ctx, stale...); err != nil {
+		return err
+	}
 	_, err = s.changeItem(ctx, itemID, anyState, Request{}, nil, func(old inventory.Item) (*inventory.ItemChange, error) {
 		if old.Image == nil || old.Image.UploadID != uploadID {
 			return nil, errSuperseded
@@ -129,7 +146,6 @@ func (s *Service) ProcessUpload(ctx context.Context, key string) error {
 		if old.Image.Status != inventory.ImagePending {
 			return nil, nil
 		}
-		replaced = old.Image.Replaces
 		c := inventory.FinishUpload(old, ready, s.now())
 		return &c, nil
 	})
@@ -140,13 +156,7 @@ func (s *Service) ProcessUpload(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	var stale []string
-	for _, k := range replaced {
-		if !slices.Contains(ready.Keys(), k) {
-			stale = append(stale, k)
-		}
-	}
-	return s.Objects.Delete(ctx, append(stale, key)...)
+	return s.Objects.Delete(ctx, key)
 }
 
 // reject fails the upload's image with reason and deletes the file.

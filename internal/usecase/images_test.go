@@ -1,6 +1,8 @@
 package usecase_test
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -75,3 +77,68 @@ func TestPendingImageExpires(t *testing.T) {
 	}
 }
 
+// failingDeletes is object storage whose deletes fail while failing is set.
+type failingDeletes struct {
+	usecase.Objects
+	failing bool
+}
+
+func (f *failingDeletes) Delete(ctx context.Context, keys ...string) error {
+	if f.failing && len(keys) > 0 {
+		return errors.New("connection reset")
+	}
+	return f.Objects.Delete(ctx, keys...)
+}
+
+// savedThen is a store that calls then after each item it saves.
+type savedThen struct {
+	usecase.Store
+	then func()
+}
+
+func (s savedThen) SaveItem(ctx context.Context, c inventory.ItemChange) error {
+	err := s.Store.SaveItem(ctx, c)
+	if err == nil {
+		s.then()
+	}
+	return err
+}
+
+// A run of ProcessUpload that recorded the new image but could not delete
+// the upload is finished by the next delivery: the upload goes, and the
+// replaced image's objects went before the record, so no object is left
+// that no image owns.
+func TestProcessUploadStoppedAfterTheRecord(t *testing.T) {
+	f := newFixture(t)
+	d := f.create(alice, "STOP-1", 0)
+	first := f.upload(bob, d.ID, "IMG first")
+	if err := f.svc.ProcessUpload(f.ctx, inventory.UploadKey(d.ID, first.ID)); err != nil {
+		t.Fatal(err)
+	}
+	second := f.upload(bob, d.ID, "IMG second")
+	objects := &failingDeletes{Objects: f.svc.Objects}
+	f.svc.Objects = objects
+	key := inventory.UploadKey(d.ID, second.ID)
+	// Deletes fail once the image is recorded: the run fails there.
+	store := f.svc.Store
+	f.svc.Store = savedThen{Store: store, then: func() { objects.failing = true }}
+	if err := f.svc.ProcessUpload(f.ctx, key); err == nil {
+		t.Fatal("the run did not fail")
+	}
+	f.svc.Store, objects.failing = store, false
+	got, err := f.svc.GetItem(f.ctx, d.ID)
+	if err != nil || got.Image.Status != inventory.ImageReady || got.Image.UploadID != second.ID {
+		t.Fatalf("after the stopped run: %+v %v", got.Image, err)
+	}
+	if err := f.svc.ProcessUpload(f.ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.objects.Object(key); ok {
+		t.Error("the upload was left")
+	}
+	for _, k := range inventory.ProcessedKeys(d.ID, first.ID) {
+		if _, ok := f.objects.Object(k); ok {
+			t.Errorf("the replaced image's object %s was left", k)
+		}
+	}
+}
