@@ -17,7 +17,7 @@ BIN ?= bin
 # their own and must not become the default.
 .DEFAULT_GOAL := help
 
-.PHONY: help run seed token audit load test vet unit integration integration-moto contract template-lint sam-build build sizes bench bench-csv clean
+.PHONY: help run seed token audit load test vet unit fuzz integration integration-moto contract template-lint sam-build build sizes bench bench-csv clean
 
 include build/images.mk
 include build/invoke.mk
@@ -43,6 +43,8 @@ help:
 	@echo '  make test         everything CI runs: vet, unit, integration, integration-moto, contract, template-lint, sam-build'
 	@echo '  make vet          go vet and the gofmt check'
 	@echo '  make unit         unit tests (go test -race, every package but the integration suite)'
+	@echo '  make fuzz [FUZZTIME=10s]  every fuzz target (FuzzXxx) for FUZZTIME each, one at a time: the execs of'
+	@echo '                    each and a table; fails on a crash (make unit runs their seed corpora only)'
 	@echo '  make integration  the integration suite (internal/itest) on the embedded engines'
 	@echo '  make integration-moto  the same suite against a moto server started for the run'
 	@echo '  make contract     schemathesis (every check, 50+ examples an operation) against make run'"'"'s API and its /openapi.yaml'
@@ -124,6 +126,22 @@ ITEST_PKGS := ./internal/itest/...
 UNIT_PKGS = $(shell $(GO) list -f '.{{slice .ImportPath (len .Module.Path)}}' ./... | grep -v '^./internal/itest\(/\|$$\)')
 unit:
 	$(GO) test -race -count=1 $(UNIT_PKGS)
+
+# Fuzzing (issue 11): every native fuzz target (func FuzzXxx, in the
+# *_fuzz_test.go files) for FUZZTIME each, one at a time, found by
+# `go test -list` over the unit packages (the integration suite has none,
+# and its TestMain starts engines), so a new target needs no edit here.
+# Per target the execs of go's last "fuzz: elapsed" line, then a table; it
+# fails if any target fails, its input written to
+# <package>/testdata/fuzz/<target>/ (tools/fuzz.sh). Each new interesting
+# input is minimized for FUZZMINIMIZETIME at most (go's default, 60 s,
+# would take a short run's whole budget). go test, as make unit runs it,
+# runs the seed corpora only.
+#   make fuzz FUZZTIME=60s
+FUZZTIME ?= 10s
+FUZZMINIMIZETIME ?= 5s
+fuzz:
+	GO='$(GO)' tools/fuzz.sh '$(FUZZTIME)' '$(FUZZMINIMIZETIME)' $(UNIT_PKGS)
 
 # The integration suite (HTTP -> gateway -> handlers -> SDK -> engine) on the
 # embedded engines.
