@@ -17,9 +17,15 @@ type Resource string
 
 // The resources.
 const (
-	Table      Resource = "table"        // the DynamoDB table
-	Bucket     Resource = "bucket"       // the images bucket itself (listing its objects)
-	Indexes    Resource = "indexes"      // the table's global secondary indexes
+	Table  Resource = "table"  // the DynamoDB table
+	Bucket Resource = "bucket" // the images bucket itself (listing its objects)
+	// GSI1 to GSI4 are the table's global secondary indexes, each a
+	// resource of its own (${Table.Arn}/index/<name>), so that a function
+	// may query only the indexes it reads.
+	GSI1       Resource = "index/GSI1"
+	GSI2       Resource = "index/GSI2"
+	GSI3       Resource = "index/GSI3"
+	GSI4       Resource = "index/GSI4"
 	Uploads    Resource = "uploads/*"    // the images bucket's uploads/ prefix
 	Thumbnails Resource = "thumbnails/*" // the images bucket's thumbnails/ prefix
 	Exports    Resource = "exports/*"    // the bucket's exports/ prefix: CSV exports
@@ -48,7 +54,10 @@ var (
 	UpdateItems      = Grant{"dynamodb:UpdateItem", Table}         // location counts of stocked levels
 	CheckItems       = Grant{"dynamodb:ConditionCheckItem", Table} // a location is live
 	QueryTable       = Grant{"dynamodb:Query", Table}
-	QueryIndexes     = Grant{"dynamodb:Query", Indexes}
+	QueryGSI1        = Grant{"dynamodb:Query", GSI1}
+	QueryGSI2        = Grant{"dynamodb:Query", GSI2}
+	QueryGSI3        = Grant{"dynamodb:Query", GSI3}
+	QueryGSI4        = Grant{"dynamodb:Query", GSI4}
 	PutItems         = Grant{"dynamodb:PutItem", Table}
 	DeleteItems      = Grant{"dynamodb:DeleteItem", Table}
 	LinkThumbnails   = Grant{"s3:GetObject", Thumbnails} // presigned GETs of images
@@ -99,6 +108,15 @@ func (gs Grants) Strings() []string {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
+
+// Indexes are the table's indexes.
+var Indexes = []Resource{GSI1, GSI2, GSI3, GSI4}
+
+// Index is the resource of the table's index with that name.
+func Index(name string) Resource { return Resource("index/" + name) }
+
+// OnTable reports whether any grant is on the table or one of its indexes.
+func (gs Grants) OnTable() bool { return gs.On(append([]Resource{Table}, Indexes...)...) }
 
 // Buckets are the bucket and the resources in it.
 var Buckets = []Resource{Bucket, Uploads, Thumbnails, Exports, Imports}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/depot-inventory/depot/internal/callstats"
+	"github.com/depot-inventory/depot/internal/emf"
 	"github.com/depot-inventory/depot/internal/inventory"
 	"github.com/depot-inventory/depot/internal/usecase"
 )
@@ -168,6 +169,9 @@ func (rep reply) write(w http.ResponseWriter) {
 }
 
 // logged writes one JSON log line per request and turns panics into 500s.
+// The line carries the request's metrics in CloudWatch's Embedded Metric
+// Format (package emf): requests, serverErrors (1 for a 5xx), errors by
+// problem code, and the DynamoDB calls, time and throttled attempts.
 func (a *api) logged(route Route, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -186,10 +190,20 @@ func (a *api) logged(route Route, next http.Handler) http.Handler {
 				slog.String("route", route.RouteKey()),
 				slog.String("function", route.Function),
 				slog.Int("status", rec.status),
-				slog.Float64("durationMs", ms(time.Since(start))),
-				slog.Int("ddbCalls", stats.Total("DynamoDB")),
-				slog.Float64("ddbMs", ms(stats.Elapsed("DynamoDB"))),
 			}
+			directives := []emf.Directive{emf.Request, emf.DynamoDB}
+			if rec.code != "" {
+				attrs = append(attrs, slog.String(emf.Code, rec.code), slog.Int(emf.Errors, 1))
+				directives = append(directives, emf.ErrorCode)
+			}
+			attrs = append(attrs,
+				slog.Float64("durationMs", ms(time.Since(start))),
+				slog.Int(emf.DDBCalls, stats.Total("DynamoDB")),
+				slog.Float64(emf.DDBMs, ms(stats.Elapsed("DynamoDB"))),
+				slog.Int(emf.DDBThrottles, stats.Throttles("DynamoDB")),
+				slog.Int(emf.Requests, 1),
+				slog.Int(emf.ServerErrors, b2i(rec.status >= 500)),
+			)
 			if ops := stats.Calls("DynamoDB"); len(ops) > 0 {
 				attrs = append(attrs, slog.Any("ddbOps", ops))
 			}
@@ -199,6 +213,7 @@ func (a *api) logged(route Route, next http.Handler) http.Handler {
 			if grants := stats.Actions(); len(grants) > 0 {
 				attrs = append(attrs, slog.Any("grants", grants))
 			}
+			attrs = append(attrs, emf.Attr(time.Now(), directives...))
 			a.Logger.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 		}()
 		next.ServeHTTP(rec, r.WithContext(ctx))
@@ -207,9 +222,29 @@ func (a *api) logged(route Route, next http.Handler) http.Handler {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// statusRecorder notes the status of the answer and, for a problem, its
+// code (Problem.write tells it), for the request's log line.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	code   string
+}
+
+// problemRecorder is a ResponseWriter that notes the code of the problem
+// it answers.
+type problemRecorder interface{ recordProblem(code string) }
+
+func (s *statusRecorder) recordProblem(code string) {
+	if s.code == "" {
+		s.code = code
+	}
 }
 
 func (s *statusRecorder) WriteHeader(code int) {

@@ -89,6 +89,9 @@ func titleOf(code string) string {
 // write sends the problem.
 func (p Problem) write(w http.ResponseWriter) {
 	body, _ := json.Marshal(p) // a Problem always encodes
+	if r, ok := w.(problemRecorder); ok {
+		r.recordProblem(p.Code)
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	if p.Status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", retryAfterSeconds)

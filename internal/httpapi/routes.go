@@ -60,8 +60,10 @@ var (
 	// Location changes rewrite the location and its code marker, and
 	// delete a released marker.
 	changeLocation = access.Grants{access.GetItems, access.PutItems, access.DeleteItems}
-	// Lists of items by filter.
-	listItems = access.Grants{access.GetItems, access.QueryIndexes, access.BatchGetItems, access.LinkThumbnails}
+	// Lists of items by filter: the filters and orders between them read
+	// all four indexes (live items and facets, name order, low stock,
+	// update order).
+	listItems = access.Grants{access.GetItems, access.QueryGSI1, access.QueryGSI2, access.QueryGSI3, access.QueryGSI4, access.BatchGetItems, access.LinkThumbnails}
 	// Group changes rewrite the group and its name marker, and delete a
 	// released marker.
 	changeGroup = access.Grants{access.GetItems, access.PutItems, access.DeleteItems}
@@ -104,13 +106,13 @@ var Routes = []Route{
 		Grants: changeItem,
 		handle: (*api).deleteItem},
 	{Function: "ListDeletedItems", Method: "GET", Path: "/deleted-items", Role: RoleViewer, Query: pageQuery,
-		Grants: access.Grants{access.QueryIndexes, access.LinkThumbnails},
+		Grants: access.Grants{access.QueryGSI1, access.LinkThumbnails},
 		handle: (*api).listDeletedItems},
 	{Function: "RestoreItem", Method: "POST", Path: "/items/{id}/restore", Role: RoleEditor,
 		Grants: access.Grants{access.GetItems, access.PutItems, access.UpdateItems, access.LinkThumbnails},
 		handle: (*api).restoreItem},
 	{Function: "ListItemHistory", Method: "GET", Path: "/items/{id}/history", Role: RoleViewer, Query: slices.Concat(pageQuery, []string{"locationId"}),
-		Grants: access.Grants{access.GetItems, access.QueryTable, access.QueryIndexes},
+		Grants: access.Grants{access.GetItems, access.QueryTable, access.QueryGSI1},
 		handle: (*api).listItemHistory},
 	{Function: "ListItemActivity", Method: "GET", Path: "/items/{id}/activity", Role: RoleViewer, Query: pageQuery,
 		Grants: access.Grants{access.GetItems, access.QueryTable},
@@ -119,7 +121,7 @@ var Routes = []Route{
 		Grants: access.Grants{access.GetItems, access.PutItems, access.SignUploads},
 		handle: (*api).createImageUpload},
 	{Function: "GetItemStock", Method: "GET", Path: "/items/{id}/stock", Role: RoleViewer, Query: []string{"at"},
-		Grants: access.Grants{access.GetItems, access.QueryTable, access.QueryIndexes},
+		Grants: access.Grants{access.GetItems, access.QueryTable, access.QueryGSI1},
 		handle: (*api).getItemStock},
 
 	// Exports: a job saved and sent to ExportItems (docs/exports.md).
@@ -127,7 +129,7 @@ var Routes = []Route{
 		Grants: access.Grants{access.GetItems, access.PutItems, access.SendExports},
 		handle: (*api).requestExport},
 	{Function: "ListExports", Method: "GET", Path: "/exports", Role: RoleViewer, Query: pageQuery,
-		Grants: access.Grants{access.QueryIndexes},
+		Grants: access.Grants{access.QueryGSI1},
 		handle: (*api).listExports},
 	{Function: "GetExport", Method: "GET", Path: "/exports/{id}", Role: RoleViewer,
 		Grants: access.Grants{access.GetItems, access.LinkExports},
@@ -139,7 +141,7 @@ var Routes = []Route{
 		Grants: access.Grants{access.GetItems, access.PutItems, access.SignImports},
 		handle: (*api).requestImport},
 	{Function: "ListImports", Method: "GET", Path: "/imports", Role: RoleViewer, Query: pageQuery,
-		Grants: access.Grants{access.QueryIndexes},
+		Grants: access.Grants{access.QueryGSI1},
 		handle: (*api).listImports},
 	{Function: "GetImport", Method: "GET", Path: "/imports/{id}", Role: RoleViewer,
 		Grants: access.Grants{access.GetItems, access.ReadImports},
@@ -149,7 +151,7 @@ var Routes = []Route{
 		Grants: access.Grants{access.GetItems, access.PutItems},
 		handle: (*api).createLocation},
 	{Function: "ListLocations", Method: "GET", Path: "/locations", Role: RoleViewer, Query: pageQuery,
-		Grants: access.Grants{access.QueryIndexes},
+		Grants: access.Grants{access.QueryGSI1},
 		handle: (*api).listLocations},
 	{Function: "GetLocation", Method: "GET", Path: "/locations/{id}", Role: RoleViewer,
 		Grants: access.Grants{access.GetItems},
@@ -164,21 +166,21 @@ var Routes = []Route{
 		Grants: access.Grants{access.GetItems, access.PutItems},
 		handle: (*api).restoreLocation},
 	{Function: "ListDeletedLocations", Method: "GET", Path: "/deleted-locations", Role: RoleAdmin, Query: pageQuery,
-		Grants: access.Grants{access.QueryIndexes},
+		Grants: access.Grants{access.QueryGSI1},
 		handle: (*api).listDeletedLocations},
 	// The levels at a location, joined with their items (BatchGetItem).
 	{Function: "GetLocationStock", Method: "GET", Path: "/locations/{id}/stock", Role: RoleViewer, Query: pageQuery,
-		Grants: access.Grants{access.GetItems, access.QueryIndexes, access.BatchGetItems},
+		Grants: access.Grants{access.GetItems, access.QueryGSI2, access.BatchGetItems},
 		handle: (*api).getLocationStock},
 	{Function: "ListLocationHistory", Method: "GET", Path: "/locations/{id}/history", Role: RoleViewer, Query: pageQuery,
-		Grants: access.Grants{access.GetItems, access.QueryIndexes},
+		Grants: access.Grants{access.GetItems, access.QueryGSI2},
 		handle: (*api).listLocationHistory},
 
 	{Function: "CreateGroup", Method: "POST", Path: "/groups", Role: RoleEditor,
 		Grants: access.Grants{access.GetItems, access.PutItems},
 		handle: (*api).createGroup},
 	{Function: "ListGroups", Method: "GET", Path: "/groups", Role: RoleViewer, Query: pageQuery,
-		Grants: access.Grants{access.QueryIndexes},
+		Grants: access.Grants{access.QueryGSI1},
 		handle: (*api).listGroups},
 	{Function: "GetGroup", Method: "GET", Path: "/groups/{id}", Role: RoleViewer,
 		Grants: access.Grants{access.GetItems},
@@ -193,7 +195,7 @@ var Routes = []Route{
 		Grants: access.Grants{access.GetItems, access.PutItems},
 		handle: (*api).restoreGroup},
 	{Function: "ListDeletedGroups", Method: "GET", Path: "/deleted-groups", Role: RoleViewer, Query: pageQuery,
-		Grants: access.Grants{access.QueryIndexes},
+		Grants: access.Grants{access.QueryGSI1},
 		handle: (*api).listDeletedGroups},
 	// One item's membership is its read-modify-write (GetItem).
 	{Function: "AddGroupMember", Method: "PUT", Path: "/groups/{id}/items/{itemId}", Role: RoleEditor,
@@ -206,11 +208,11 @@ var Routes = []Route{
 		Grants: changeMembers,
 		handle: (*api).changeGroupMembers},
 	{Function: "ListGroupItems", Method: "GET", Path: "/groups/{id}/items", Role: RoleViewer, Query: pageQuery,
-		Grants: access.Grants{access.GetItems, access.QueryIndexes, access.BatchGetItems, access.LinkThumbnails},
+		Grants: access.Grants{access.GetItems, access.QueryGSI1, access.BatchGetItems, access.LinkThumbnails},
 		handle: (*api).listGroupItems},
 	// The list of tags (GSI1), then their counters (BatchGetItem).
 	{Function: "ListTags", Method: "GET", Path: "/tags", Role: RoleViewer, Query: pageQuery,
-		Grants: access.Grants{access.QueryIndexes, access.BatchGetItems},
+		Grants: access.Grants{access.QueryGSI1, access.BatchGetItems},
 		handle: (*api).listTags},
 
 	{Function: "CreateAdjustment", Method: "POST", Path: "/adjustments", Role: RoleEditor,

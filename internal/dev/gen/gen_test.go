@@ -105,10 +105,11 @@ func TestGeneratedMainsBuild(t *testing.T) {
 }
 
 func TestPolicyOf(t *testing.T) {
-	got := gen.PolicyOf(access.Grants{access.LinkThumbnails, access.PutItems, access.GetItems, access.QueryIndexes, access.PutItems})
+	got := gen.PolicyOf(access.Grants{access.LinkThumbnails, access.QueryGSI3, access.PutItems, access.GetItems, access.QueryGSI1, access.PutItems})
 	want := []gen.Statement{
 		{Actions: []string{"dynamodb:GetItem", "dynamodb:PutItem"}, Resource: "!GetAtt Table.Arn"},
-		{Actions: []string{"dynamodb:Query"}, Resource: "!Sub ${Table.Arn}/index/*"},
+		{Actions: []string{"dynamodb:Query"}, Resource: "!Sub ${Table.Arn}/index/GSI1"},
+		{Actions: []string{"dynamodb:Query"}, Resource: "!Sub ${Table.Arn}/index/GSI3"},
 		{Actions: []string{"s3:GetObject"}, Resource: "!Sub arn:${AWS::Partition}:s3:::${AWS::StackName}-images-${AWS::AccountId}-${AWS::Region}/thumbnails/*"},
 	}
 	if len(got) != len(want) {

@@ -19,6 +19,8 @@ import (
 
 	"github.com/depot-inventory/depot/internal/access"
 	"github.com/depot-inventory/depot/internal/callstats"
+	"github.com/depot-inventory/depot/internal/emf"
+	"github.com/depot-inventory/depot/internal/inventory"
 	"github.com/depot-inventory/depot/internal/jobqueue/message"
 	"github.com/depot-inventory/depot/internal/lambdafn"
 	_ "github.com/depot-inventory/depot/internal/lambdafn/queuefn" // hands jobs over by SQS
@@ -34,7 +36,7 @@ const Function = "ImportItems"
 // levels; read the file; write, join, abort and remove the results; hand
 // the job over.
 var Grants = access.Grants{
-	access.GetItems, access.PutItems, access.UpdateItems, access.DeleteItems, access.QueryTable, access.QueryGSI1, access.QueryGSI2, access.QueryGSI3, access.QueryGSI4,
+	access.GetItems, access.PutItems, access.UpdateItems, access.DeleteItems, access.QueryTable, access.QueryGSI1,
 	access.ReadImports, access.WriteImports, access.AbortImports, access.DeleteImports, access.SendImports,
 }
 
@@ -69,7 +71,29 @@ func New(ctx context.Context, s lambdafn.Settings) (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
+	if svc.Imports != nil {
+		svc.Imports = rows{svc.Imports}
+	}
 	return &Worker{Service: svc}, nil
+}
+
+// rows counts, for the event's line, the rows the saves of its job
+// applied, and the failed ones among them (each checkpoint's counts).
+type rows struct{ usecase.ImportStore }
+
+func (r rows) SaveImport(ctx context.Context, c inventory.ImportChange) error {
+	if err := r.ImportStore.SaveImport(ctx, c); err != nil {
+		return err
+	}
+	if c.Old != nil {
+		if n := c.Next.Counts.Rows - c.Old.Counts.Rows; n > 0 {
+			emf.Add(ctx, emf.ImportRows, n)
+		}
+		if n := c.Next.Counts.Failed - c.Old.Counts.Failed; n > 0 {
+			emf.Add(ctx, emf.ImportRowsFailed, n)
+		}
+	}
+	return nil
 }
 
 // Handle takes either event: an S3 notification (eventSource aws:s3) or an
@@ -150,16 +174,25 @@ func (w *Worker) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSE
 	return resp, nil
 }
 
-// log runs one piece of work and logs one line for it with the calls it made.
+// log runs one piece of work and logs one line for it with the calls it
+// made and its metrics (package emf): the rows applied and failed, and the
+// DynamoDB calls, time and throttled attempts.
 func (w *Worker) log(ctx context.Context, subject string, attempt int, work func(context.Context) error) error {
 	start := time.Now()
 	ctx, stats := callstats.With(ctx)
+	ctx, counts := emf.WithCounts(ctx)
 	err := work(ctx)
 	attrs := []slog.Attr{
 		slog.String("function", Function), slog.String("import", subject), slog.Int("attempt", attempt),
+		slog.Int64(emf.ImportRows, counts.Get(emf.ImportRows)),
+		slog.Int64(emf.ImportRowsFailed, counts.Get(emf.ImportRowsFailed)),
 		slog.Float64("durationMs", float64(time.Since(start).Microseconds())/1000),
+		slog.Int(emf.DDBCalls, stats.Total("DynamoDB")),
+		slog.Float64(emf.DDBMs, float64(stats.Elapsed("DynamoDB").Microseconds())/1000),
+		slog.Int(emf.DDBThrottles, stats.Throttles("DynamoDB")),
 		slog.Any("ddbOps", stats.Calls("DynamoDB")), slog.Any("s3Ops", stats.Calls("S3")),
 		slog.Any("sqsOps", stats.Calls("SQS")), slog.Any("grants", stats.Actions()),
+		emf.Attr(time.Now(), emf.Imports, emf.DynamoDB),
 	}
 	level := slog.LevelInfo
 	if err != nil {

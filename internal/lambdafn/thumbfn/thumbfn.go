@@ -16,6 +16,7 @@ import (
 
 	"github.com/depot-inventory/depot/internal/access"
 	"github.com/depot-inventory/depot/internal/callstats"
+	"github.com/depot-inventory/depot/internal/emf"
 	"github.com/depot-inventory/depot/internal/inventory"
 	"github.com/depot-inventory/depot/internal/lambdafn"
 	"github.com/depot-inventory/depot/internal/thumbnail"
@@ -58,21 +59,54 @@ func New(ctx context.Context, s lambdafn.Settings) (*Processor, error) {
 		return nil, err
 	}
 	svc.Thumbnailer = Thumbnailer{}
+	if svc.Store != nil {
+		svc.Store = outcomes{svc.Store}
+	}
 	return &Processor{Service: svc}, nil
 }
 
+// outcomes counts, for the event's line, the images its changes made
+// ready or failed, as they commit (a change that fails, or is retried
+// after it committed, counts nothing more).
+type outcomes struct{ usecase.Store }
+
+func (o outcomes) SaveItem(ctx context.Context, c inventory.ItemChange) error {
+	err := o.Store.SaveItem(ctx, c)
+	if err != nil {
+		return err
+	}
+	for _, a := range c.Activity {
+		switch a.Type {
+		case inventory.ActivityImageReady:
+			emf.Add(ctx, emf.ThumbnailsMade, 1)
+		case inventory.ActivityImageFailed:
+			emf.Add(ctx, emf.ThumbnailsFailed, 1)
+		}
+	}
+	return nil
+}
+
 // Handle processes every record of the event, and logs one line for the
-// event with the calls it made. An error makes Lambda retry the whole
-// event, which is safe: every step is idempotent.
+// event with the calls it made and its metrics (package emf): the images
+// made and failed, and the DynamoDB calls, time and throttled attempts. An
+// error makes Lambda retry the whole event, which is safe: every step is
+// idempotent.
 func (p *Processor) Handle(ctx context.Context, ev events.S3Event) (err error) {
 	start := time.Now()
 	ctx, stats := callstats.With(ctx)
+	ctx, counts := emf.WithCounts(ctx)
 	defer func() {
 		attrs := []slog.Attr{
 			slog.String("function", Function), slog.Int("records", len(ev.Records)),
+			slog.Int64(emf.ThumbnailsMade, counts.Get(emf.ThumbnailsMade)),
+			slog.Int64(emf.ThumbnailsFailed, counts.Get(emf.ThumbnailsFailed)),
 			slog.Float64("durationMs", float64(time.Since(start).Microseconds())/1000),
+			slog.Int(emf.DDBCalls, stats.Total("DynamoDB")),
+			slog.Float64(emf.DDBMs, float64(stats.Elapsed("DynamoDB").Microseconds())/1000),
+			slog.Int(emf.DDBThrottles, stats.Throttles("DynamoDB")),
 			slog.Any("ddbOps", stats.Calls("DynamoDB")), slog.Any("s3Ops", stats.Calls("S3")),
 			slog.Any("grants", stats.Actions()),
+			emf.Attr(time.Now(), emf.Thumbnails, emf.DynamoDB),
 		}
 		level := slog.LevelInfo
 		if err != nil {
