@@ -1,10 +1,14 @@
 // Package samtemplate reads the parts of the SAM template (template.yaml) that
 // Go code and tests rely on: the parameters, the functions with their routes,
 // S3 events, asynchronous invocation settings, reserved concurrency,
-// environment and IAM grants, the HTTP APIs with their authorizers and CORS
-// configuration, the S3 buckets, the outputs, and the DynamoDB table, from
-// which the local runtime creates its table so that local and deployed tables
-// cannot drift.
+// environment, tracing, log group and IAM grants, the HTTP APIs with their
+// authorizers and CORS configuration, the S3 buckets with the functions
+// their notifications invoke (as those functions' S3 events), the outputs,
+// and the DynamoDB table, from which the local runtime creates its table so
+// that local and deployed tables cannot drift. Every resource is also kept
+// as written (Resources), its properties as plain values, for the tests of
+// what no type here models (alarms, permissions, log groups, the user
+// pool).
 //
 // CloudFormation intrinsics (!Ref, !GetAtt, !Sub, !If, ... and their long
 // forms such as {"Ref": "Table"}) are not evaluated: wherever one appears its
@@ -63,6 +67,75 @@ type Template struct {
 	Table      TableDef
 	// Types are the types of all resources, by logical id.
 	Types map[string]string
+	// Resources are all resources as written (Globals not applied), by
+	// logical id.
+	Resources map[string]Resource
+	// Rules are the template's Rules as written (plain values, see
+	// Value), by name.
+	Rules map[string]any
+}
+
+// Resource is a resource as written: its attributes, and its Metadata and
+// Properties as plain values (see Value).
+type Resource struct {
+	Type           string
+	Condition      string
+	DependsOn      []string
+	DeletionPolicy string
+	Metadata       map[string]any
+	Properties     map[string]any
+}
+
+// Value is a node of the template as a plain value: a mapping is a
+// map[string]any, a sequence a []any, a scalar its string, and an
+// intrinsic its source form ("!Ref X", "!GetAtt X.Arn", "!If [C, A, B]").
+func Value(n *yaml.Node) any {
+	n = deref(n)
+	switch {
+	case n.Kind == 0:
+		return nil
+	case isIntrinsic(n):
+		return render(n)
+	case n.Kind == yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			m[n.Content[i].Value] = Value(n.Content[i+1])
+		}
+		return m
+	case n.Kind == yaml.SequenceNode:
+		l := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			l = append(l, Value(c))
+		}
+		return l
+	case n.Kind == yaml.DocumentNode && len(n.Content) == 1:
+		return Value(n.Content[0])
+	}
+	return n.Value
+}
+
+// Get follows a path of keys (for a map) and indexes (for a list) from v,
+// and returns what it ends at, or nil.
+func Get(v any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil
+			}
+			v = m[k]
+		case int:
+			l, ok := v.([]any)
+			if !ok || k < 0 || k >= len(l) {
+				return nil
+			}
+			v = l[k]
+		default:
+			return nil
+		}
+	}
+	return v
 }
 
 // Function is an AWS::Serverless::Function with Globals.Function applied.
@@ -77,9 +150,18 @@ type Function struct {
 	// as written (Globals applied); empty when not set (the function draws
 	// on the account's unreserved concurrency).
 	ReservedConcurrentExecutions string
-	HTTPRoutes                   []HTTPRoute // events of type HttpApi, sorted by event name
-	S3Events                     []S3Event   // events of type S3, sorted by event name
-	SQSEvents                    []SQSEvent  // events of type SQS, sorted by event name
+	// Tracing is the X-Ray tracing mode (Globals applied), e.g. "Active".
+	Tracing string
+	// LogGroup is LoggingConfig.LogGroup (Globals applied), e.g. "!Ref
+	// FunctionLogs"; empty when the function logs to Lambda's default
+	// group, which keeps logs forever.
+	LogGroup   string
+	HTTPRoutes []HTTPRoute // events of type HttpApi, sorted by event name
+	// S3Events are the function's events of type S3, sorted by event name,
+	// then the notifications of the template's buckets that invoke it
+	// (Event is then the bucket's logical id), in their order.
+	S3Events  []S3Event
+	SQSEvents []SQSEvent // events of type SQS, sorted by event name
 	// EventInvokeConfig is the asynchronous invocation configuration, with
 	// Globals' merged in as SAM does (the function's keys win); nil when
 	// neither sets one.
@@ -161,6 +243,10 @@ type Parameter struct {
 	Default string // as written; for a list type, comma separated; empty when none
 	// HasDefault tells an empty Default from none.
 	HasDefault bool
+	// AllowedPattern and AllowedValues are the constraints as written
+	// (empty when none).
+	AllowedPattern string
+	AllowedValues  []string
 }
 
 // Authorizer is one of an HttpApi's Auth.Authorizers.
@@ -188,6 +274,16 @@ type Bucket struct {
 	Name           string // BucketName; intrinsics as source; empty when CloudFormation names it
 	CORSRules      []CORSRule
 	LifecycleRules []LifecycleRule
+	// Notifications are NotificationConfiguration.LambdaConfigurations.
+	Notifications []LambdaNotification
+}
+
+// LambdaNotification is one of a bucket's notifications of a function.
+type LambdaNotification struct {
+	Event    string // e.g. s3:ObjectCreated:*
+	Function string // e.g. "!GetAtt MakeThumbnails.Arn"
+	Prefix   string // S3Key filter rule "prefix"
+	Suffix   string // S3Key filter rule "suffix"
 }
 
 // CORSRule is one of a bucket's CorsConfiguration.CorsRules.
@@ -273,10 +369,14 @@ func Parse(data []byte) (*Template, error) {
 	t := &Template{
 		Parameters: map[string]Parameter{},
 		Functions:  map[string]Function{}, HTTPAPIs: map[string]HTTPAPI{}, Buckets: map[string]Bucket{},
-		Outputs: map[string]Output{}, Types: map[string]string{},
+		Outputs: map[string]Output{}, Types: map[string]string{}, Resources: map[string]Resource{},
+		Rules: map[string]any{},
+	}
+	for name, r := range raw.Rules {
+		t.Rules[name] = Value(&r)
 	}
 	for name, p := range raw.Parameters {
-		param := Parameter{Type: string(p.Type)}
+		param := Parameter{Type: string(p.Type), AllowedPattern: string(p.AllowedPattern), AllowedValues: strs(p.AllowedValues)}
 		if p.Default != nil {
 			param.Default, param.HasDefault = string(*p.Default), true
 		}
@@ -286,6 +386,11 @@ func Parse(data []byte) (*Template, error) {
 	for _, id := range slices.Sorted(maps.Keys(raw.Resources)) {
 		res := raw.Resources[id]
 		t.Types[id] = res.Type
+		generic := Resource{Type: res.Type, Condition: string(res.Condition), DependsOn: strs(res.DependsOn),
+			DeletionPolicy: string(res.DeletionPolicy)}
+		generic.Metadata, _ = Value(&res.Metadata).(map[string]any)
+		generic.Properties, _ = Value(&res.Properties).(map[string]any)
+		t.Resources[id] = generic
 		switch res.Type {
 		case typeFunction:
 			fn, err := parseFunction(id, res, &raw.Globals.Function)
@@ -314,6 +419,18 @@ func Parse(data []byte) (*Template, error) {
 			t.Buckets[id] = b
 		}
 	}
+	for _, id := range slices.Sorted(maps.Keys(t.Buckets)) {
+		for _, n := range t.Buckets[id].Notifications {
+			fnID, ok := functionOf(n.Function)
+			fn, exists := t.Functions[fnID]
+			if !ok || !exists {
+				return nil, fmt.Errorf("parse bucket %s: a notification invokes %q, not !GetAtt <function>.Arn of the template", id, n.Function)
+			}
+			fn.S3Events = append(fn.S3Events, S3Event{Event: id, Bucket: "!Ref " + id, Events: []string{n.Event},
+				Prefix: n.Prefix, Suffix: n.Suffix})
+			t.Functions[fnID] = fn
+		}
+	}
 	for id, fn := range t.Functions {
 		fn.References = slices.DeleteFunc(fn.References, func(ref string) bool {
 			_, ok := raw.Resources[ref]
@@ -328,6 +445,19 @@ func Parse(data []byte) (*Template, error) {
 		t.Outputs[id] = Output{Value: string(o.Value), Condition: string(o.Condition)}
 	}
 	return t, nil
+}
+
+// functionOf reads the function a notification names: "!GetAtt F.Arn" (or
+// its list form) is F.
+func functionOf(arn string) (string, bool) {
+	rest, ok := strings.CutPrefix(arn, "!GetAtt ")
+	if !ok {
+		return "", false
+	}
+	rest = strings.Trim(rest, "[]")
+	rest = strings.ReplaceAll(strings.ReplaceAll(rest, ", ", "."), ",", ".")
+	id, attr, ok := strings.Cut(rest, ".")
+	return id, ok && attr == "Arn"
 }
 
 // Resolve evaluates a scalar value as written in the template: a literal is
@@ -478,6 +608,8 @@ func parseFunction(id string, res rawResource, globalsNode *yaml.Node) (Function
 		Env:         map[string]string{},
 
 		ReservedConcurrentExecutions: string(cmp.Or(props.ReservedConcurrentExecutions, globals.ReservedConcurrentExecutions)),
+		Tracing:                      string(cmp.Or(props.Tracing, globals.Tracing)),
+		LogGroup:                     string(cmp.Or(props.LoggingConfig.LogGroup, globals.LoggingConfig.LogGroup)),
 	}
 	for k, v := range globals.Environment.Variables {
 		fn.Env[k] = string(v)
@@ -933,6 +1065,20 @@ func parseBucket(id string, res rawResource) (Bucket, error) {
 				MaxAge         text  `yaml:"MaxAge"`
 			} `yaml:"CorsRules"`
 		} `yaml:"CorsConfiguration"`
+		NotificationConfiguration struct {
+			LambdaConfigurations []struct {
+				Event  text `yaml:"Event"`
+				Filter struct {
+					S3Key struct {
+						Rules []struct {
+							Name  text `yaml:"Name"`
+							Value text `yaml:"Value"`
+						} `yaml:"Rules"`
+					} `yaml:"S3Key"`
+				} `yaml:"Filter"`
+				Function text `yaml:"Function"`
+			} `yaml:"LambdaConfigurations"`
+		} `yaml:"NotificationConfiguration"`
 		LifecycleConfiguration struct {
 			Rules []struct {
 				ID                             text `yaml:"Id"`
@@ -967,6 +1113,18 @@ func parseBucket(id string, res rawResource) (Bucket, error) {
 			ExpirationInDays:                   string(r.ExpirationInDays),
 			AbortIncompleteMultipartUploadDays: string(r.AbortIncompleteMultipartUpload.DaysAfterInitiation),
 		})
+	}
+	for _, c := range p.NotificationConfiguration.LambdaConfigurations {
+		n := LambdaNotification{Event: string(c.Event), Function: string(c.Function)}
+		for _, r := range c.Filter.S3Key.Rules {
+			switch strings.ToLower(string(r.Name)) {
+			case "prefix":
+				n.Prefix = string(r.Value)
+			case "suffix":
+				n.Suffix = string(r.Value)
+			}
+		}
+		b.Notifications = append(b.Notifications, n)
 	}
 	return b, nil
 }
@@ -1043,14 +1201,17 @@ func keyElements(raw []rawKeyElement) []KeyElement {
 
 type rawTemplate struct {
 	Parameters map[string]struct {
-		Type    text  `yaml:"Type"`
-		Default *text `yaml:"Default"`
+		Type           text  `yaml:"Type"`
+		Default        *text `yaml:"Default"`
+		AllowedPattern text  `yaml:"AllowedPattern"`
+		AllowedValues  texts `yaml:"AllowedValues"`
 	} `yaml:"Parameters"`
 	Globals struct {
 		Function yaml.Node `yaml:"Function"`
 		HTTPAPI  yaml.Node `yaml:"HttpApi"`
 	} `yaml:"Globals"`
 	Resources map[string]rawResource `yaml:"Resources"`
+	Rules     map[string]yaml.Node   `yaml:"Rules"`
 	Outputs   map[string]struct {
 		Value     text `yaml:"Value"`
 		Condition text `yaml:"Condition"`
@@ -1058,10 +1219,12 @@ type rawTemplate struct {
 }
 
 type rawResource struct {
-	Type       string    `yaml:"Type"`
-	DependsOn  texts     `yaml:"DependsOn"`
-	Metadata   yaml.Node `yaml:"Metadata"`
-	Properties yaml.Node `yaml:"Properties"`
+	Type           string    `yaml:"Type"`
+	Condition      text      `yaml:"Condition"`
+	DependsOn      texts     `yaml:"DependsOn"`
+	DeletionPolicy text      `yaml:"DeletionPolicy"`
+	Metadata       yaml.Node `yaml:"Metadata"`
+	Properties     yaml.Node `yaml:"Properties"`
 }
 
 type rawFunctionProps struct {
@@ -1069,7 +1232,11 @@ type rawFunctionProps struct {
 	MemorySize                   text `yaml:"MemorySize"`
 	Timeout                      text `yaml:"Timeout"`
 	ReservedConcurrentExecutions text `yaml:"ReservedConcurrentExecutions"`
-	Environment                  struct {
+	Tracing                      text `yaml:"Tracing"`
+	LoggingConfig                struct {
+		LogGroup text `yaml:"LogGroup"`
+	} `yaml:"LoggingConfig"`
+	Environment struct {
 		Variables map[string]text `yaml:"Variables"`
 	} `yaml:"Environment"`
 	Events map[string]struct {
