@@ -80,7 +80,7 @@ run:
 
 # Sample data for make run (cmd/depot-seed), through its public API, with
 # tokens from the same local issuer; running it again adds nothing. The API
-# is $$API, else the running make run's (.local/run.json).
+# is $API, else the running make run's (.local/run.json).
 seed:
 	@$(GO) run ./cmd/depot-seed
 

@@ -255,7 +255,7 @@ func readRecords(r io.Reader, off, size int64, each func(*logRecord, int64) erro
 		// The body is handed on: the next record must not reuse it.
 		rec.Body = bytes.Clone(rec.Body)
 		if err := each(rec, recordFrame+n); err != nil {
-			return off, false, fmt.Errorf("record at byte %d (%s): %w", off, rec, err)
+			return off, false, fmt.Errorf("record at byte %d (%s): %w; the data is not what it was: make run FRESH=1 starts over", off, rec, err)
 		}
 		off += recordFrame + n
 	}
