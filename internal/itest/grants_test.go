@@ -11,6 +11,7 @@ import (
 
 	"github.com/depot-inventory/depot/internal/access"
 	"github.com/depot-inventory/depot/internal/httpapi"
+	"github.com/depot-inventory/depot/internal/lambdafn/auditfn"
 	"github.com/depot-inventory/depot/internal/lambdafn/exportfn"
 	"github.com/depot-inventory/depot/internal/lambdafn/importfn"
 	"github.com/depot-inventory/depot/internal/lambdafn/seedfn"
@@ -51,7 +52,7 @@ func observeGrants(line []byte) {
 // privilege. Only meaningful after the whole suite ran.
 func grantProblems() []string {
 	declared := map[string]access.Grants{thumbfn.Function: thumbfn.Grants, seedfn.Function: seedfn.Grants,
-		exportfn.Function: exportfn.Grants, importfn.Function: importfn.Grants}
+		exportfn.Function: exportfn.Grants, importfn.Function: importfn.Grants, auditfn.Function: auditfn.Grants}
 	for _, r := range httpapi.Routes {
 		declared[r.Function] = r.Grants
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/depot-inventory/depot/internal/dev/gen"
 	"github.com/depot-inventory/depot/internal/dev/samtemplate"
 	"github.com/depot-inventory/depot/internal/httpapi"
+	"github.com/depot-inventory/depot/internal/lambdafn/auditfn"
 	"github.com/depot-inventory/depot/internal/lambdafn/exportfn"
 	"github.com/depot-inventory/depot/internal/lambdafn/importfn"
 	"github.com/depot-inventory/depot/internal/lambdafn/seedfn"
@@ -298,7 +299,7 @@ func TestEventsMatchRoutes(t *testing.T) {
 		known[r.Dir()] = true
 	}
 	for id, fn := range tmpl.Functions {
-		if len(fn.S3Events) > 0 || len(fn.SQSEvents) > 0 {
+		if len(fn.S3Events) > 0 || len(fn.SQSEvents) > 0 || len(fn.ScheduleEvents) > 0 {
 			known[functionDir(id)] = true
 		}
 	}
@@ -350,7 +351,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 // seedfn's for SeedDefaultLocation.
 func declaredGrants() map[string]access.Grants {
 	out := map[string]access.Grants{thumbfn.Function: thumbfn.Grants, seedfn.Function: seedfn.Grants,
-		exportfn.Function: exportfn.Grants, importfn.Function: importfn.Grants}
+		exportfn.Function: exportfn.Grants, importfn.Function: importfn.Grants, auditfn.Function: auditfn.Grants}
 	for _, r := range httpapi.Routes {
 		out[r.Function] = r.Grants
 	}

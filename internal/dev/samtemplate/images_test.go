@@ -226,6 +226,10 @@ func TestEventsForEveryFunction(t *testing.T) {
 			checkSQSEvent(t, id, data)
 			continue
 		}
+		if len(fn.ScheduleEvents) > 0 {
+			checkScheduledEvent(t, id, data)
+			continue
+		}
 		if len(fn.S3Events) == 0 {
 			if c, ok := resources[id]; ok {
 				checkCustomResourceEvent(t, id, c, data)
@@ -242,6 +246,17 @@ func TestEventsForEveryFunction(t *testing.T) {
 			continue
 		}
 		checkS3Event(t, id, fn.S3Events[0], ev)
+	}
+}
+
+// checkScheduledEvent: a sample event of a schedule is what EventBridge
+// sends: a "Scheduled Event" from aws.events naming its rule.
+func checkScheduledEvent(t *testing.T, id string, data []byte) {
+	t.Helper()
+	var ev events.EventBridgeEvent
+	if err := json.Unmarshal(data, &ev); err != nil || ev.Source != "aws.events" || ev.DetailType != "Scheduled Event" ||
+		ev.ID == "" || ev.Time.IsZero() || len(ev.Resources) != 1 || !strings.HasPrefix(ev.Resources[0], "arn:aws:events:") {
+		t.Errorf("%s: sample scheduled event %+v (%v) is not one EventBridge sends", id, ev, err)
 	}
 }
 

@@ -1,6 +1,6 @@
 // Package samtemplate reads the parts of the SAM template (template.yaml) that
 // Go code and tests rely on: the parameters, the functions with their routes,
-// S3 events, asynchronous invocation settings, reserved concurrency,
+// S3, SQS and schedule events, asynchronous invocation settings, reserved concurrency,
 // environment, tracing, log group and IAM grants, the HTTP APIs with their
 // authorizers and CORS configuration, the S3 buckets with the functions
 // their notifications invoke (as those functions' S3 events), the outputs,
@@ -160,8 +160,9 @@ type Function struct {
 	// S3Events are the function's events of type S3, sorted by event name,
 	// then the notifications of the template's buckets that invoke it
 	// (Event is then the bucket's logical id), in their order.
-	S3Events  []S3Event
-	SQSEvents []SQSEvent // events of type SQS, sorted by event name
+	S3Events       []S3Event
+	SQSEvents      []SQSEvent      // events of type SQS, sorted by event name
+	ScheduleEvents []ScheduleEvent // events of type Schedule (EventBridge), sorted by event name
 	// EventInvokeConfig is the asynchronous invocation configuration, with
 	// Globals' merged in as SAM does (the function's keys win); nil when
 	// neither sets one.
@@ -323,6 +324,13 @@ type SQSEvent struct {
 	BatchSize      string // as written; "" when not set
 	ResponseTypes  []string
 	MaxConcurrency string // ScalingConfig.MaximumConcurrency, as written
+}
+
+// ScheduleEvent is an EventBridge schedule that invokes a function.
+type ScheduleEvent struct {
+	Event    string // event name
+	Schedule string // e.g. "rate(1 day)"
+	Enabled  string // as written; "" when not set (enabled)
 }
 
 // TableDef is the definition of the template's AWS::DynamoDB::Table.
@@ -647,6 +655,15 @@ func parseFunction(id string, res rawResource, globalsNode *yaml.Node) (Function
 			}
 			fn.SQSEvents = append(fn.SQSEvents, SQSEvent{Event: name, Queue: string(p.Queue), BatchSize: string(p.BatchSize),
 				ResponseTypes: strs(p.ResponseTypes), MaxConcurrency: string(p.Scaling.MaximumConcurrency)})
+		case "Schedule":
+			var p struct {
+				Schedule text `yaml:"Schedule"`
+				Enabled  text `yaml:"Enabled"`
+			}
+			if err := decode(&ev.Properties, &p); err != nil {
+				return Function{}, fmt.Errorf("event %s: decode Schedule Properties: %w", name, err)
+			}
+			fn.ScheduleEvents = append(fn.ScheduleEvents, ScheduleEvent{Event: name, Schedule: string(p.Schedule), Enabled: string(p.Enabled)})
 		}
 	}
 

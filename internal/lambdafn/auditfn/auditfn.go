@@ -10,13 +10,12 @@ package auditfn
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/depot-inventory/depot/internal/access"
 	"github.com/depot-inventory/depot/internal/callstats"
@@ -62,17 +61,21 @@ type Auditor struct {
 
 // New builds the auditor AuditStock runs, on the settings' table and
 // bucket.
-func New(ctx context.Context, s lambdafn.Settings) (*Auditor, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
+func New(_ context.Context, s lambdafn.Settings) (*Auditor, error) {
+	cfg, err := lambdafn.AWSConfig(os.Getenv)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS config: %w", err)
+		return nil, err
+	}
+	client := lambdafn.NewS3Client(cfg)
+	if len(s.S3Options) > 0 {
+		client = s3.New(client.Options(), s.S3Options...)
 	}
 	logger := s.Logger
 	if logger == nil {
 		logger = slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: s.LogLevel}))
 	}
 	return &Auditor{DB: lambdafn.NewDynamoClient(cfg, s.DynamoDBOptions...), Table: s.TableName,
-		Objects: media.New(lambdafn.NewS3Client(cfg), s.BucketName), Logger: logger}, nil
+		Objects: media.New(client, s.BucketName), Logger: logger}, nil
 }
 
 // Handle audits, logs the report with its metric, and returns it (the
@@ -84,11 +87,16 @@ func (a *Auditor) Handle(ctx context.Context, ev events.EventBridgeEvent) (*dyna
 	attrs := []slog.Attr{
 		slog.String("function", Function), slog.String("event", ev.ID),
 		slog.Float64("durationMs", float64(time.Since(start).Microseconds())/1000),
+		slog.Int(emf.DDBCalls, stats.Total("DynamoDB")),
+		slog.Float64(emf.DDBMs, float64(stats.Elapsed("DynamoDB").Microseconds())/1000),
+		slog.Int(emf.DDBThrottles, stats.Throttles("DynamoDB")),
 		slog.Any("ddbOps", stats.Calls("DynamoDB")), slog.Any("s3Ops", stats.Calls("S3")),
 		slog.Any("grants", stats.Actions()),
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
+		// No AuditDrift: an audit that did not run found nothing (Lambda's
+		// Errors metric counts it).
+		attrs = append(attrs, slog.String("error", err.Error()), emf.Attr(time.Now(), emf.DynamoDB))
 		a.Logger.LogAttrs(rctx, slog.LevelError, "audit", attrs...)
 		return nil, err
 	}
@@ -97,7 +105,7 @@ func (a *Auditor) Handle(ctx context.Context, ev events.EventBridgeEvent) (*dyna
 		level = slog.LevelError
 	}
 	attrs = append(attrs, slog.Int("drift", report.Drift), slog.Int(emf.AuditDrift, report.Drift),
-		emf.Attr(time.Now(), emf.Audit), slog.Any("report", logged(report)))
+		emf.Attr(time.Now(), emf.Audit, emf.DynamoDB), slog.Any("report", logged(report)))
 	a.Logger.LogAttrs(rctx, level, "audit", attrs...)
 	return report, nil
 }
