@@ -42,7 +42,8 @@ var readerBound = fuzzcheck.Bound{PerByte: 64, Fixed: 64 << 10}
 // line; a reader resumed at any record's Offset and NextLine (as an
 // import's checkpoint does) reads the same records at the same lines and
 // offsets; every record written back with AppendRecord reads back the
-// same; memory is linear in the file.
+// same (but a CRLF in a field: see FuzzRecords); memory is linear in the
+// file.
 func FuzzReader(f *testing.F) {
 	for _, s := range fuzzFiles {
 		f.Add([]byte(s))
@@ -99,13 +100,20 @@ func FuzzReader(f *testing.F) {
 				}
 			}
 		}
+		// Written back, each record reads the same, but for the CRLF that
+		// encoding/csv reads as LF (as in FuzzRecords): a field read
+		// holds one where the file has CR CR LF inside quotes.
 		for _, r := range recs {
 			written := AppendRecord(nil, r.rec)
 			back, _, err := NewReader(bytes.NewReader(written)).Read()
+			want := make([]string, len(r.rec))
 			for i := range back {
 				back[i] = Unneutralize(back[i])
 			}
-			if err != nil || !slices.Equal(back, r.rec) {
+			for i, f := range r.rec {
+				want[i] = strings.ReplaceAll(f, "\r\n", "\n")
+			}
+			if err != nil || !slices.Equal(back, want) {
 				t.Fatalf("record %q written as %q read back as %q, %v", r.rec, written, back, err)
 			}
 		}
