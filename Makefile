@@ -59,7 +59,9 @@ help:
 	@echo '  make sizes        their sizes'
 	@echo '  make bench-images thumbnails vs ImageMagick: time and peak memory (apt-get installs ImageMagick if missing)'
 	@echo '  make bench-csv    CSV export of 100k and 1M synthetic items, a process each: rows/s, peak RSS, and'
-	@echo '                    peak RSS(1M)/peak RSS(100k) (goal < 1.3); BENCH_CSV_SIZES, _RUNS, _INCLUDE override'
+	@echo '                    peak RSS(1M)/peak RSS(100k) (goal < 1.3); BENCH_CSV_SIZES, _RUNS, _INCLUDE override;'
+	@echo '                    then an import of 100k rows (created, unchanged, updated: rows/s each) and its'
+	@echo '                    DynamoDB calls, RCU and WCU per row (BenchmarkImportWriteUnits, embedded engines)'
 	@echo 'Other:'
 	@echo '  make clean        remove $(BIN)/ and .aws-sam/'
 	@echo '  make help         this list (also what `make` alone prints)'
@@ -246,16 +248,32 @@ bench: sizes $(VENV_STAMP)
 # an export holds must not grow with the catalogue). Peak RSS varies by a
 # few MiB from run to run (GC timing), hence the medians. Each run stops by
 # itself within BENCH_CSV_TIMEOUT (1M items take seconds).
+# Then the import (issue 10: rows/s and write units per row): depot-bench-csv
+# -mode import imports a file of BENCH_CSV_IMPORT_ROWS rows three times on
+# the in-memory ports (every row created, then unchanged, then updated: a
+# JSON line each, the counts checked), within BENCH_CSV_IMPORT_TIMEOUT
+# (memstore's ListLevels scans every level of every item, so the unchanged
+# and updated passes take minutes at 100k rows; BENCH_CSV_IMPORT_FLAGS=
+# -index-levels reads levels by key instead); and BenchmarkImportWriteUnits
+# (internal/itest) imports 200 rows through ImportItems' worker on the
+# embedded engines, each pass once: DynamoDB calls, RCU and WCU per row
+# against the computed floor, within BENCH_CSV_WCU_TIMEOUT.
 #   make bench-csv BENCH_CSV_SIZES=100000,1000000 BENCH_CSV_RUNS=5 BENCH_CSV_INCLUDE=stock,groups
 BENCH_CSV_SIZES ?= 100000,1000000
 BENCH_CSV_RUNS ?= 5
 BENCH_CSV_INCLUDE ?=
 BENCH_CSV_TIMEOUT ?= 5m
+BENCH_CSV_IMPORT_ROWS ?= 100000
+BENCH_CSV_IMPORT_TIMEOUT ?= 40m
+BENCH_CSV_IMPORT_FLAGS ?=
+BENCH_CSV_WCU_TIMEOUT ?= 30m
 bench-csv:
 	@mkdir -p '$(BIN)'
 	$(GO) build -o '$(BIN)/depot-bench-csv' ./cmd/depot-bench-csv
 	'$(BIN)/depot-bench-csv' -mode export-ratio -sizes '$(BENCH_CSV_SIZES)' -runs '$(BENCH_CSV_RUNS)' \
 	  -include '$(BENCH_CSV_INCLUDE)' -timeout '$(BENCH_CSV_TIMEOUT)'
+	'$(BIN)/depot-bench-csv' -mode import -rows '$(BENCH_CSV_IMPORT_ROWS)' -timeout '$(BENCH_CSV_IMPORT_TIMEOUT)' $(BENCH_CSV_IMPORT_FLAGS)
+	$(GO) test -run '^$$' -bench '^BenchmarkImportWriteUnits$$' -benchtime 1x -count 1 -timeout '$(BENCH_CSV_WCU_TIMEOUT)' ./internal/itest/
 
 clean:
 	rm -rf '$(BIN)' .aws-sam

@@ -22,6 +22,36 @@
 // overshoot its goal, more often on a loaded machine), hence the medians.
 // Any mode gets its -ratio form: a new mode is one function in modes.
 //
+//	depot-bench-csv -mode import -rows 100000 [-index-levels] [-cpuprofile cpu.pprof]
+//
+// measures the import (issue 10: "Import 100k rows: rows/s"): it builds a
+// CSV file of N rows (sku, name, description, tags, quantity: the
+// synthetic items' names, descriptions of about 200 bytes, tags and
+// quantities) and runs it through usecase.RequestImport and RunImport on
+// the in-memory ports (internal/dev/memstore: the Store, an ImportStore
+// on it, Objects for the file, its chunks and the results) three times:
+// into an empty catalogue (every row created, with its opening import
+// ledger line), the same file again (every row unchanged: nothing
+// written), and a file in which every row's name and quantity changed
+// (every row updated, with one import ledger line). It prints one JSON
+// line per pass — rows, bytes, seconds and rows/s from the request to
+// the job's success, the CPU seconds the process used meanwhile, the
+// job's counts, the item and job saves the store committed, the ledger
+// lines added — after checking every item against its row (name,
+// quantity, version, ledger); a count or an item that is not what the
+// pass must make is an error (exit status 2). The time is the import's
+// on memstore, maps behind one mutex: the ports' costs are in it,
+// DynamoDB's are not (internal/itest's BenchmarkImportWriteUnits measures
+// those: calls, RCU and WCU per row). memstore's ListLevels scans every
+// level of every item, and an unchanged or updated row with a quantity
+// reads its item's levels: those passes cost in proportion to the
+// catalogue per row, minutes at 100k rows where creating them takes
+// seconds; -index-levels reads the item's level at each location by key
+// instead (as DynamoDB's Query of the item's partition does), to measure
+// the import rather than the scan. With -cpuprofile, each pass writes a
+// CPU profile of its own (the path with "-<pass>" before its extension).
+// It has no -ratio form.
+//
 // The catalogue is synthetic, neither the local engines (which cannot hold
 // a million items) nor an in-memory store (which would put the data in the
 // process whose memory is measured): a usecase.Store that makes item i
@@ -48,31 +78,39 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"log/slog"
 	"maps"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/depot-inventory/depot/internal/dev/memstore"
 	"github.com/depot-inventory/depot/internal/inventory"
+	"github.com/depot-inventory/depot/internal/itemcsv"
 	"github.com/depot-inventory/depot/internal/usecase"
 	"github.com/oklog/ulid/v2"
 )
 
 // options are the command's flags.
 type options struct {
-	items      int
-	include    []string
-	partSize   int // 0: usecase.DefaultExportPartSize
-	timeout    time.Duration
-	sizes      []int // -ratio modes
-	runs       int   // -ratio modes: runs of each size
-	memProfile string
+	items       int
+	include     []string
+	partSize    int // 0: usecase.DefaultExportPartSize
+	timeout     time.Duration
+	sizes       []int // -ratio modes
+	runs        int   // -ratio modes: runs of each size
+	memProfile  string
+	rows        int    // -mode import: rows of the file
+	cpuProfile  string // -mode import: a CPU profile per pass
+	indexLevels bool   // -mode import: ListLevels by key, not memstore's scan
 }
 
 // result is what one run measured: the JSON line it prints.
@@ -134,6 +172,7 @@ func parseFlags(args []string) (options, string, error) {
 	for _, n := range names {
 		all = append(all, n, n+ratioSuffix)
 	}
+	all = append(all, importModeName)
 	name := fs.String("mode", "export", "what to measure: "+strings.Join(all, ", "))
 	items := fs.Int("items", 100_000, "items in the synthetic catalogue (a single run)")
 	include := fs.String("include", "", `the export's inclusions, comma-separated: "stock", "groups"`)
@@ -142,13 +181,17 @@ func parseFlags(args []string) (options, string, error) {
 	sizes := fs.String("sizes", "100000,1000000", "catalogue sizes of a -ratio mode, comma-separated, smallest first")
 	runs := fs.Int("runs", 1, "runs of each size in a -ratio mode (the summary takes medians)")
 	memProfile := fs.String("memprofile", "", "write a heap profile (alloc_space, inuse_space) here at the end of a single run")
+	rows := fs.Int("rows", 100_000, "rows of the file (-mode import)")
+	cpuProfile := fs.String("cpuprofile", "", `-mode import: write a CPU profile of each pass (the path with "-<pass>" before its extension)`)
+	indexLevels := fs.Bool("index-levels", false, "-mode import: read an item's levels by key (its level at each location) instead of memstore's ListLevels, which scans every level of every item")
 	if err := fs.Parse(args); err != nil {
 		return options{}, "", err
 	}
 	if fs.NArg() > 0 {
 		return options{}, "", fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	o := options{items: *items, partSize: *partSize, timeout: *timeout, runs: *runs, memProfile: *memProfile}
+	o := options{items: *items, partSize: *partSize, timeout: *timeout, runs: *runs, memProfile: *memProfile,
+		rows: *rows, cpuProfile: *cpuProfile, indexLevels: *indexLevels}
 	for _, inc := range strings.Split(*include, ",") {
 		if inc = strings.TrimSpace(inc); inc != "" {
 			o.include = append(o.include, inc)
@@ -164,6 +207,8 @@ func parseFlags(args []string) (options, string, error) {
 	switch {
 	case o.items < 0 || o.items > maxItems:
 		return o, "", fmt.Errorf("-items must be 0 to %d", maxItems)
+	case o.rows < 1 || o.rows > inventory.MaxImportRows:
+		return o, "", fmt.Errorf("-rows must be 1 to %d", inventory.MaxImportRows)
 	case o.timeout <= 0:
 		return o, "", errors.New("-timeout must be positive")
 	case o.runs < 1 || o.runs > 25:
@@ -178,6 +223,11 @@ func run(ctx context.Context, name string, o options, w io.Writer) error {
 		if _, ok := modes[base]; ok {
 			return ratio(ctx, base, o, w, selfRunner)
 		}
+	}
+	if name == importModeName {
+		ctx, cancel := context.WithTimeout(ctx, o.timeout)
+		defer cancel()
+		return importMode(ctx, o, w)
 	}
 	m, ok := modes[name]
 	if !ok {
@@ -263,6 +313,7 @@ func runExport(ctx context.Context, o options, out *sink) (result, *catalogue, e
 		Store:          cat,
 		Jobs:           memstore.NewExports(memstore.NewUnseeded()),
 		Multipart:      out,
+		Files:          out,
 		ExportPartSize: o.partSize,
 	}
 	res := result{Items: o.items, Include: strings.Join(o.include, ","), PartSize: o.partSize}
@@ -315,6 +366,360 @@ func runExport(ctx context.Context, o options, out *sink) (result, *catalogue, e
 		return res, cat, fmt.Errorf("exported %d rows of %d items", res.Rows, o.items)
 	}
 	return res, cat, nil
+}
+
+// ----- the import -----
+
+// importModeName is the import's mode: three passes, a line each, so not
+// one of modes (which print one line and get a -ratio form).
+const importModeName = "import"
+
+// importPass is one pass of the import mode: the file of generation rev
+// (0: the items as the catalogue makes them; 1: every name and quantity
+// changed), and the counts the job must end with.
+type importPass struct {
+	name string
+	rev  int
+	want func(n int64) inventory.ImportCounts
+}
+
+var importPasses = []importPass{
+	{inventory.RowCreated, 0, func(n int64) inventory.ImportCounts { return inventory.ImportCounts{Rows: n, Created: n} }},
+	{inventory.RowUnchanged, 0, func(n int64) inventory.ImportCounts { return inventory.ImportCounts{Rows: n, Unchanged: n} }},
+	{inventory.RowUpdated, 1, func(n int64) inventory.ImportCounts { return inventory.ImportCounts{Rows: n, Updated: n} }},
+}
+
+// importResult is what one pass measured: the JSON line it prints.
+type importResult struct {
+	Mode string `json:"mode"`
+	Pass string `json:"pass"`
+	// IndexLevels: -index-levels (the items' levels read by key).
+	IndexLevels bool    `json:"index_levels,omitempty"`
+	Rows        int64   `json:"rows"`
+	Bytes       int     `json:"bytes"` // of the file
+	Seconds     float64 `json:"seconds"`
+	RowsPerS    float64 `json:"rows_per_s"`
+	// CPUSeconds is the process's CPU time (user and system) in the pass:
+	// on a loaded machine, rows/s falls and this does not.
+	CPUSeconds float64 `json:"cpu_seconds"`
+	Created    int64   `json:"created"`
+	Updated    int64   `json:"updated"`
+	Unchanged  int64   `json:"unchanged"`
+	Failed     int64   `json:"failed"`
+	// ItemSaves are the item changes the store committed (a row's item,
+	// levels, ledger, activity and idempotency record are one); JobSaves
+	// the saves of the job (its request's and its checkpoints).
+	ItemSaves   int    `json:"item_saves"`
+	JobSaves    int64  `json:"job_saves"`
+	LedgerLines int    `json:"ledger_lines"` // added by the pass, every one an import line
+	ResultRows  int    `json:"result_rows"`  // rows of the results file, its header apart
+	PeakRSS     int64  `json:"peak_rss_bytes"`
+	HeapInuse   uint64 `json:"heap_inuse_bytes"`
+	GoMaxProcs  int    `json:"gomaxprocs"`
+	GoVersion   string `json:"go_version"`
+	CPUProfile  string `json:"cpu_profile,omitempty"`
+}
+
+// importMode runs the three passes and prints a line for each.
+func importMode(ctx context.Context, o options, w io.Writer) error {
+	return runImport(ctx, o, func(r importResult) error {
+		line, err := json.Marshal(r)
+		if err == nil {
+			_, err = fmt.Fprintf(w, "%s\n", line)
+		}
+		return err
+	})
+}
+
+// runImport runs the passes of the import of o.rows rows, each checked,
+// and hands each pass's result to report as it ends.
+func runImport(ctx context.Context, o options, report func(importResult) error) error {
+	b := newImportBench(o.rows, o.indexLevels)
+	for _, p := range importPasses {
+		res, err := b.pass(ctx, o, p)
+		if err != nil {
+			return fmt.Errorf("import pass %q: %w", p.name, err)
+		}
+		if err := report(res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// importBench is the in-memory deployment the passes run on, and what it
+// knows of the items the passes made.
+type importBench struct {
+	n       int
+	cat     *catalogue // the rows' names, descriptions, tags, quantities
+	store   *memstore.Store
+	objects *memstore.Objects
+	jobs    *countedImports
+	svc     *usecase.Service
+	ids     []string // item i's id, once created
+	lines   []int    // item i's ledger lines
+	rev     int      // the generation of the rows the items hold
+}
+
+// countedImports counts the saves of import jobs.
+type countedImports struct {
+	usecase.ImportStore
+	saves atomic.Int64
+}
+
+func (c *countedImports) SaveImport(ctx context.Context, ch inventory.ImportChange) error {
+	c.saves.Add(1)
+	return c.ImportStore.SaveImport(ctx, ch)
+}
+
+func newImportBench(n int, indexLevels bool) *importBench {
+	store, objects := memstore.New(), memstore.NewObjects()
+	jobs := &countedImports{ImportStore: memstore.NewImports(store)}
+	var ports usecase.Store = store
+	if indexLevels {
+		ports = newLevelsByKey(store)
+	}
+	svc := &usecase.Service{Store: ports, Objects: objects, Files: objects, Multipart: objects, Imports: jobs,
+		ImportQueue: &memstore.Queue{}, Signer: memstore.Signer{Now: time.Now}, Logger: slog.New(slog.DiscardHandler)}
+	return &importBench{n: n, cat: newCatalogue(n), store: store, objects: objects, jobs: jobs, svc: svc,
+		ids: make([]string, n), lines: make([]int, n)}
+}
+
+// levelsByKey is a memstore.Store whose ListLevels reads the item's level
+// at each live location by key (Store.Stock), in location id order, as
+// memstore's does: the same levels here, where locations are neither
+// created nor deleted, without memstore's scan of every level of every
+// item (which makes each row that reads its item's levels, every
+// unchanged or updated row with a quantity, cost in proportion to the
+// catalogue). DynamoDB's is a Query of the item's partition.
+type levelsByKey struct {
+	*memstore.Store
+	locations []string // ids, ascending
+}
+
+func newLevelsByKey(store *memstore.Store) *levelsByKey {
+	s := &levelsByKey{Store: store}
+	locs, _, _ := store.ListLocations(context.Background(), inventory.Range{Limit: 1000}) // memstore's never fails
+	for _, l := range locs {
+		s.locations = append(s.locations, l.ID)
+	}
+	slices.Sort(s.locations)
+	return s
+}
+
+func (s *levelsByKey) ListLevels(_ context.Context, itemID string) ([]inventory.Level, error) {
+	var out []inventory.Level
+	for _, loc := range s.locations {
+		if l, ok := s.Store.Stock(itemID, loc); ok {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// importColumns are the import file's columns.
+var importColumns = []string{itemcsv.ColSKU, itemcsv.ColName, itemcsv.ColDescription, itemcsv.ColTags, itemcsv.ColQuantity}
+
+// importRow is what row i of the file of generation rev says: the
+// catalogue's item i, its name and quantity changed from rev 1 on.
+func (b *importBench) importRow(i, rev int) (it inventory.Item) {
+	it = b.cat.item(i)
+	if rev > 0 {
+		it.Name += fmt.Sprintf(" (rev %d)", rev)
+		it.Quantity += int64(rev * (1 + i%13))
+	}
+	return it
+}
+
+// file is the import file of generation rev, as AppendRecord writes a
+// CSV file (quoted, neutralized, CRLF; the tags a list cell).
+func (b *importBench) file(rev int) []byte {
+	buf := itemcsv.AppendRecord(make([]byte, 0, 320*b.n+64), importColumns)
+	for i := range b.n {
+		it := b.importRow(i, rev)
+		buf = itemcsv.AppendRecord(buf, []string{it.SKU, it.Name, it.Description, itemcsv.JoinList(it.Tags),
+			strconv.FormatInt(it.Quantity, 10)})
+	}
+	return buf
+}
+
+// pass runs one pass — the job requested, its file uploaded, the job run
+// to its end — timed, and checks what it did.
+func (b *importBench) pass(ctx context.Context, o options, p importPass) (importResult, error) {
+	res := importResult{Mode: importModeName, Pass: p.name, Rows: int64(b.n), IndexLevels: o.indexLevels}
+	data := b.file(p.rev)
+	res.Bytes = len(data)
+	if len(data) > inventory.MaxImportBytes {
+		return res, fmt.Errorf("a file of %d rows is %d bytes, over the %d an import takes: use fewer -rows", b.n, len(data), inventory.MaxImportBytes)
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(24 * time.Hour)
+	}
+	saves, jobSaves := b.store.Saves(), b.jobs.saves.Load()
+	runtime.GC() // the garbage of the file and of the pass before is not this pass's
+	stopProfile, err := startCPUProfile(o.cpuProfile, p.name)
+	if err != nil {
+		return res, err
+	}
+	res.CPUProfile = profilePath(o.cpuProfile, p.name)
+	cpu := cpuTime()
+	start := time.Now()
+	up, _, err := b.svc.RequestImport(ctx, usecase.Request{Actor: "user:bench"}, false)
+	if err != nil {
+		stopProfile()
+		return res, fmt.Errorf("request the import: %w", err)
+	}
+	id := up.Import.ID
+	if err := b.objects.Put(ctx, inventory.ImportKey(id), usecase.ImportContentType, data); err != nil {
+		stopProfile()
+		return res, err
+	}
+	data = nil
+	done, err := b.svc.RunImport(ctx, id, deadline)
+	elapsed := time.Since(start)
+	res.CPUSeconds = (cpuTime() - cpu).Seconds()
+	stopProfile()
+	switch {
+	case err != nil:
+		return res, fmt.Errorf("run the import: %w", err)
+	case !done:
+		return res, fmt.Errorf("the import was not done by its deadline (%s): raise -timeout", time.Until(deadline).Round(time.Second))
+	}
+	res.Seconds = elapsed.Seconds()
+	if res.Seconds > 0 {
+		res.RowsPerS = float64(res.Rows) / res.Seconds
+	}
+	job, err := b.svc.Imports.GetImport(ctx, id)
+	if err != nil {
+		return res, err
+	}
+	c := job.Counts
+	res.Created, res.Updated, res.Unchanged, res.Failed = c.Created, c.Updated, c.Unchanged, c.Failed
+	res.JobSaves = b.jobs.saves.Load() - jobSaves
+	res.ItemSaves = b.store.Saves() - saves - int(res.JobSaves)
+	if job.Status != inventory.JobSucceeded {
+		return res, fmt.Errorf("the import ended %s: %s", job.Status, job.Error)
+	}
+	if results, ok := b.objects.Object(inventory.ImportResultsKey(id)); ok {
+		res.ResultRows = bytes.Count(results.Data, []byte("\r\n")) - 1
+	}
+	_ = b.objects.Delete(ctx, inventory.ImportKey(id), inventory.ImportResultsKey(id))
+	if want := p.want(res.Rows); c != want {
+		return res, fmt.Errorf("the job counts %+v, want %+v", c, want)
+	}
+	wantSaves := b.n
+	if p.name == inventory.RowUnchanged {
+		wantSaves = 0
+	}
+	switch {
+	case res.ItemSaves != wantSaves:
+		return res, fmt.Errorf("%d item saves, want %d", res.ItemSaves, wantSaves)
+	case res.ResultRows != b.n:
+		return res, fmt.Errorf("the results file has %d rows, want %d", res.ResultRows, b.n)
+	}
+	if res.LedgerLines, err = b.check(ctx, p); err != nil {
+		return res, err
+	}
+	measureImport(&res)
+	return res, nil
+}
+
+// check reads every item back after pass p: the live item with the row's
+// SKU has the row's name, description, tags and quantity, its version is
+// 1 after a create (and after a pass that changed nothing) and one more
+// after an update, and its ledger gained one import line (of the opening
+// quantity, or of the difference) or, unchanged, none. It returns the
+// ledger lines the pass added.
+func (b *importBench) check(ctx context.Context, p importPass) (int, error) {
+	added := 0
+	for i := range b.n {
+		want := b.importRow(i, p.rev)
+		it, err := b.store.FindItemBySKU(ctx, want.SKU)
+		if err != nil {
+			return added, fmt.Errorf("row %d: %w", i+2, err)
+		}
+		version := int64(1 + p.rev)
+		if it.Name != want.Name || it.Description != want.Description || !slices.Equal(it.Tags, want.Tags) ||
+			it.Quantity != want.Quantity || it.Version != version {
+			return added, fmt.Errorf("row %d: item %s is %q %q %q quantity %d version %d; want %q %q %q %d version %d",
+				i+2, it.ID, it.SKU, it.Name, it.Tags, it.Quantity, it.Version, want.SKU, want.Name, want.Tags, want.Quantity, version)
+		}
+		switch {
+		case b.ids[i] == "":
+			b.ids[i] = it.ID
+		case b.ids[i] != it.ID:
+			return added, fmt.Errorf("row %d: sku %s is item %s, was %s", i+2, want.SKU, it.ID, b.ids[i])
+		}
+		ledger := b.store.Ledger(it.ID)
+		n := len(ledger) - b.lines[i]
+		wantLines, delta := 1, want.Quantity
+		switch {
+		case p.name == inventory.RowUnchanged:
+			wantLines = 0
+		case p.rev > b.rev:
+			delta -= b.importRow(i, b.rev).Quantity
+		}
+		if n != wantLines {
+			return added, fmt.Errorf("row %d: item %s got %d ledger lines, want %d", i+2, it.ID, n, wantLines)
+		}
+		if n > 0 {
+			if last := ledger[len(ledger)-1]; last.Reason != inventory.ReasonImport || last.Delta != delta || last.OnHandAfter != want.Quantity {
+				return added, fmt.Errorf("row %d: item %s's new ledger line is %s %+d (on hand after %d); want %s %+d (%d)",
+					i+2, it.ID, last.Reason, last.Delta, last.OnHandAfter, inventory.ReasonImport, delta, want.Quantity)
+			}
+		}
+		b.lines[i] = len(ledger)
+		added += n
+	}
+	b.rev = p.rev
+	return added, nil
+}
+
+func measureImport(res *importResult) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	res.PeakRSS, res.HeapInuse = peakRSS(), ms.HeapInuse
+	res.GoMaxProcs, res.GoVersion = runtime.GOMAXPROCS(0), runtime.Version()
+}
+
+// cpuTime is the CPU time the process has used, user and system.
+func cpuTime() time.Duration {
+	var u syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
+		return 0
+	}
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+}
+
+// profilePath is where the CPU profile of a pass goes: path with
+// "-<pass>" before its extension ("" without a path).
+func profilePath(path, pass string) string {
+	if path == "" {
+		return ""
+	}
+	ext := filepath.Ext(path)
+	return strings.TrimSuffix(path, ext) + "-" + pass + ext
+}
+
+// startCPUProfile starts the CPU profile of a pass, if asked for; stop
+// ends it.
+func startCPUProfile(path, pass string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(profilePath(path, pass))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // ----- the -ratio modes -----
@@ -688,7 +1093,8 @@ func page[T any](all []T, r inventory.Range, key func(T) string) ([]T, inventory
 // Keep): it checks the parts as S3 does — numbered 1, 2, ... in order,
 // every part but the last at least MinPartSize when the upload is
 // completed —, counts their bytes, and hashes them in order: Digest is
-// the SHA-256 of the file.
+// the SHA-256 of the file. It is the export's Files too: RunExport checks
+// the completed file exists by its size (Open).
 type sink struct {
 	MinPartSize int  // 0: memstore.MinPartSize (S3's 5 MiB)
 	Keep        bool // keep the parts' bytes, in Kept (tests)
@@ -759,6 +1165,32 @@ func (s *sink) AbortMultipartUpload(context.Context, string, string) error {
 	return nil
 }
 
+// Open reads the completed file from offset, as RunExport checks it
+// exists (the size is what it reads): the kept bytes with Keep, else a
+// body whose reads fail (the sink keeps no bytes). Before it is completed
+// there is no file.
+func (s *sink) Open(_ context.Context, key string, offset int64, etag string) (inventory.OpenedObject, error) {
+	switch {
+	case !s.completed || key != s.key:
+		return inventory.OpenedObject{}, fmt.Errorf("sink: open %s: %w", key, inventory.ErrObjectNotFound)
+	case etag != "":
+		return inventory.OpenedObject{}, fmt.Errorf("sink: open %s: no ETag to compare %q with", key, etag)
+	case offset < 0 || offset > s.bytes:
+		return inventory.OpenedObject{}, fmt.Errorf("sink: open %s at %d: past its end (%d bytes)", key, offset, s.bytes)
+	}
+	var body io.Reader = failingReader{}
+	if s.Keep {
+		body = bytes.NewReader(s.Kept.Bytes()[offset:])
+	}
+	return inventory.OpenedObject{Body: io.NopCloser(body), Size: s.bytes}, nil
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) {
+	return 0, errors.New("sink: the file's bytes are not kept (Keep is false)")
+}
+
 // Digest is the SHA-256 of the file, once completed.
 func (s *sink) Digest() string { return s.digest }
 
@@ -766,4 +1198,5 @@ func (s *sink) Digest() string { return s.digest }
 var (
 	_ usecase.Store     = (*catalogue)(nil)
 	_ usecase.Multipart = (*sink)(nil)
+	_ usecase.Files     = (*sink)(nil)
 )

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -200,8 +201,14 @@ func TestSinkChecksTheUpload(t *testing.T) {
 
 	s, id := start()
 	parts := []inventory.UploadedPart{put(s, id, 1, "0123456789"), put(s, id, 2, "abc")}
+	if _, err := s.Open(ctx, "k", 0, ""); !errors.Is(err, inventory.ErrObjectNotFound) {
+		t.Errorf("open before completion: %v", err)
+	}
 	if err := s.CompleteMultipartUpload(ctx, "k", id, parts); err != nil {
 		t.Fatal(err)
+	}
+	if obj, err := s.Open(ctx, "k", 12, ""); err != nil || obj.Size != 13 {
+		t.Errorf("open the completed file: %+v, %v", obj, err)
 	}
 	if sum := sha256.Sum256([]byte("0123456789abc")); s.Digest() != hex.EncodeToString(sum[:]) || s.bytes != 13 || len(s.Kept.Bytes()) != 0 {
 		t.Errorf("digest %s, %d bytes, kept %d", s.Digest(), s.bytes, s.Kept.Len())
@@ -251,6 +258,100 @@ func TestRatio(t *testing.T) {
 			!strings.Contains(out, "peak RSS 1000 items / 100 items: "+c.verdict) || !strings.Contains(out, "median of 3 runs") {
 			t.Errorf("order %v, output:\n%s", order, out)
 		}
+	}
+}
+
+// TestSyntheticImport runs the benchmark's import at a small size: three
+// passes, each of every row, with the counts, saves and ledger lines each
+// must have (runImport checks every item against its row too), and the
+// lines the mode prints.
+func TestSyntheticImport(t *testing.T) {
+	for _, index := range []bool{false, true} {
+		t.Run(fmt.Sprintf("index-levels=%v", index), func(t *testing.T) { testSyntheticImport(t, index) })
+	}
+}
+
+func testSyntheticImport(t *testing.T, indexLevels bool) {
+	const n = 2000
+	var got []importResult
+	err := runImport(context.Background(), options{rows: n, timeout: time.Minute, indexLevels: indexLevels}, func(r importResult) error {
+		got = append(got, r)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []importResult{
+		{Mode: "import", Pass: "created", Rows: n, Created: n, ItemSaves: n, LedgerLines: n, ResultRows: n},
+		{Mode: "import", Pass: "unchanged", Rows: n, Unchanged: n, ItemSaves: 0, LedgerLines: 0, ResultRows: n},
+		{Mode: "import", Pass: "updated", Rows: n, Updated: n, ItemSaves: n, LedgerLines: n, ResultRows: n},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d passes, want %d: %+v", len(got), len(want), got)
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.Mode != w.Mode || g.Pass != w.Pass || g.IndexLevels != indexLevels || g.Rows != w.Rows || g.Created != w.Created || g.Updated != w.Updated ||
+			g.Unchanged != w.Unchanged || g.Failed != 0 || g.ItemSaves != w.ItemSaves || g.LedgerLines != w.LedgerLines ||
+			g.ResultRows != w.ResultRows {
+			t.Errorf("pass %d: %+v\nwant %+v", i+1, g, w)
+		}
+		// Saves of the job: requested, started, checked, resumed, one a
+		// chunk of 500 rows, results started, succeeded.
+		if chunks := int64((n + 499) / 500); g.JobSaves != 6+chunks || g.Seconds <= 0 || g.RowsPerS <= 0 || g.Bytes < n*200 {
+			t.Errorf("pass %s: %d job saves, %.3f s, %.0f rows/s, %d bytes", g.Pass, g.JobSaves, g.Seconds, g.RowsPerS, g.Bytes)
+		}
+	}
+
+	var w strings.Builder
+	if err := run(context.Background(), "import", options{rows: 50, timeout: time.Minute}, &w); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(w.String()), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[0], `"pass":"created"`) || !strings.Contains(lines[2], `"updated":50`) {
+		t.Errorf("import mode printed:\n%s", w.String())
+	}
+}
+
+// TestImportFileIsWhatTheChecksExpect: the file's rows read back (as the
+// import reads them) are the rows check compares the items with, in every
+// generation, and a file of too many rows is refused before it runs.
+func TestImportFileIsWhatTheChecksExpect(t *testing.T) {
+	b := newImportBench(300, false)
+	for rev := range 2 {
+		r := itemcsv.NewReader(bytes.NewReader(b.file(rev)))
+		header, _, err := r.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, err := itemcsv.ReadHeader(header)
+		if err != nil || len(cols.Unknown) > 0 {
+			t.Fatalf("header %q: %v", header, err)
+		}
+		for i := 0; ; i++ {
+			rec, line, err := r.Read()
+			if err == io.EOF {
+				if i != 300 {
+					t.Fatalf("rev %d: %d rows", rev, i)
+				}
+				break
+			}
+			row, err := cols.Row(rec, line)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := b.importRow(i, rev)
+			if row.SKU != want.SKU || *row.Name != want.Name || *row.Description != want.Description ||
+				!slices.Equal(*row.Tags, want.Tags) || *row.Quantity != want.Quantity {
+				t.Fatalf("rev %d, line %d: %+v, want %+v", rev, line, row, want)
+			}
+			if rev == 1 && (want.Name == b.importRow(i, 0).Name || want.Quantity == b.importRow(i, 0).Quantity) {
+				t.Fatalf("row %d: rev 1 keeps its name or quantity", i)
+			}
+		}
+	}
+	if _, _, err := parseFlags([]string{"-mode", "import", "-rows", "0"}); err == nil {
+		t.Error("-rows 0 was taken")
 	}
 }
 

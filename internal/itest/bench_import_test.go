@@ -34,8 +34,9 @@ import (
 // (lambdafn.NewService), with a capacityDB (bench_stock_test.go) under its
 // store, which records every DynamoDB call with its records. Three passes,
 // each a sub-benchmark on a table of its own, each iteration one import of
-// importBenchRows rows (sku, name, description, tags, quantity; the shapes
-// of cmd/depot-bench-csv's synthetic items):
+// importBenchRows rows (sku, name, description, tags, quantity; the
+// shapes of cmd/depot-bench-csv's synthetic items; 200, 20 on moto,
+// DEPOT_IMPORT_BENCH_ROWS overrides):
 //
 //   - created:   new SKUs (every row creates an item with its opening
 //     import ledger line);
@@ -64,12 +65,23 @@ import (
 //	VENV=.venv tools/with-moto.sh go test -run '^$' -bench BenchmarkImportWriteUnits -benchtime 1x ./internal/itest/
 func BenchmarkImportWriteUnits(b *testing.B) {
 	useEngineCapacity = !isMoto()
+	if !useEngineCapacity {
+		importBenchRows = 20
+	}
+	if v := os.Getenv("DEPOT_IMPORT_BENCH_ROWS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > inventory.MaxImportRows {
+			b.Fatalf("DEPOT_IMPORT_BENCH_ROWS=%q: not a number of rows", v)
+		}
+		importBenchRows = n
+	}
+	rows := int64(importBenchRows)
 	results := map[string]importCostResult{}
 	for _, pass := range importBenchPasses {
 		b.Run(pass.name, func(b *testing.B) {
 			e := newImportBenchEnv(b)
 			if pass.setup {
-				e.run(e.file(0, 0), inventory.ImportCounts{Rows: importBenchRows, Created: importBenchRows}, nil)
+				e.run(e.file(0, 0), inventory.ImportCounts{Rows: rows, Created: rows}, nil)
 			}
 			var sum importCost
 			i := 0
@@ -81,7 +93,7 @@ func BenchmarkImportWriteUnits(b *testing.B) {
 				case inventory.RowUpdated:
 					rev = i + 1
 				}
-				e.run(e.file(sku, rev), pass.want(importBenchRows), &sum)
+				e.run(e.file(sku, rev), pass.want(rows), &sum)
 				i++
 			}
 			r := sum.result()
@@ -92,8 +104,11 @@ func BenchmarkImportWriteUnits(b *testing.B) {
 	printImportCosts(os.Stdout, results)
 }
 
-// importBenchRows is the rows of each import.
-const importBenchRows = 200
+// importBenchRows is the rows of each import: DEPOT_IMPORT_BENCH_ROWS, or
+// 200 (20 on moto: its TransactWriteItems deep-copies the table for each
+// action, and its memory grows with them, past 20 GB before the 200-row
+// passes ended).
+var importBenchRows = 200
 
 var importBenchPasses = []struct {
 	name  string
@@ -495,7 +510,7 @@ func printImportCosts(w io.Writer, results map[string]importCostResult) {
 	}
 	fmt.Fprintf(w, "\nDynamoDB cost of an import per row (ImportItems' worker, %d-row files; means); DynamoDB: %s\n",
 		importBenchRows, engines.DynamoDB)
-	fmt.Fprintf(w, "%-10s %5s | %5s %-34s | %5s | %6s %6s %5s | %6s %6s | %8s %s\n",
+	fmt.Fprintf(w, "%-10s %5s | %5s %-44s | %5s | %6s %6s %5s | %6s %6s | %8s %s\n",
 		"pass", "rows", "calls", "by operation", "RCU", "WCU", "floor", "x", "idem", "job", "capacity", "row tx")
 	for _, p := range importBenchPasses {
 		r, ok := results[p.name]
@@ -524,7 +539,7 @@ func printImportCosts(w io.Writer, results map[string]importCostResult) {
 		if r.rowTxs > 0 {
 			tx = fmt.Sprintf("%d × ≤%d actions, %.0f to %.0f WCU", r.rowTxs, r.maxActions, r.rowMin, r.rowMax)
 		}
-		fmt.Fprintf(w, "%-10s %5d | %5.2f %-34s | %5.2f | %6.2f %6.2f %5s | %6.2f %6.3f | %8s %s\n",
+		fmt.Fprintf(w, "%-10s %5d | %5.2f %-44s | %5.2f | %6.2f %6.2f %5s | %6.2f %6.3f | %8s %s\n",
 			p.name, r.rows, r.calls, strings.Join(ops, ", "), r.rcu, r.wcu, r.floorWCU, x, r.idemWCU, r.jobWCU, src, tx)
 	}
 	fmt.Fprint(w, "\nThe actions of the last row's transaction of each pass (WCU computed from the records):\n")
