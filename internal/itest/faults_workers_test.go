@@ -1,16 +1,21 @@
 package itest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/depot-inventory/depot/internal/dev/faults"
 	"github.com/depot-inventory/depot/internal/dev/localrun"
+	"github.com/depot-inventory/depot/internal/dev/memstore"
 	"github.com/depot-inventory/depot/internal/inventory"
+	"github.com/depot-inventory/depot/internal/itemcsv"
 	"github.com/depot-inventory/depot/internal/lambdafn"
 	"github.com/depot-inventory/depot/internal/usecase"
 )
@@ -234,4 +239,260 @@ func TestMakeThumbnailsKilledAnywhere(t *testing.T) {
 		}
 	}
 	t.Logf("MakeThumbnails: %d calls in a run; killed at each, before and after sending: %d kills, each finished by the next delivery", calls, kills)
+}
+
+// workerRun is one run of a worker on a job of its own.
+type workerRun struct {
+	in      *faults.Injector  // the fault layer of the worker's stack
+	prepare func()            // makes the job (its calls are not the worker's)
+	deliver func(n int) error // the n-th delivery of the job to the worker
+	check   func(run string)  // checks the outcome (run says which run it was)
+}
+
+// killPoints runs a worker once uninterrupted, counting its calls to the
+// engines, then once killed at each of them (or, with an external engine,
+// at killPointsExternal of them, spread over the run), before the call
+// reaches the engine and after (its answer lost): the first delivery's
+// process dies there, and the job is delivered again, to a new process.
+// It returns the number of calls of a run and of kills.
+func killPoints(t *testing.T, newRun func() workerRun) (calls, kills int) {
+	t.Helper()
+	r := newRun()
+	in := r.in
+	r.prepare()
+	before := in.Report()
+	in.Enable(true) // at rate 0: it counts, and injects nothing
+	if err := r.deliver(1); err != nil {
+		t.Fatalf("an uninterrupted run: %v", err)
+	}
+	in.Enable(false)
+	after := in.Report()
+	r.check("uninterrupted")
+	calls = after.Attempts["DynamoDB"] + after.Attempts["S3"] - before.Attempts["DynamoDB"] - before.Attempts["S3"]
+	for _, at := range killAt(calls) {
+		for _, afterSend := range []bool{false, true} {
+			r := newRun()
+			in := r.in
+			r.prepare()
+			in.KillAt(at, afterSend)
+			_ = r.deliver(1)
+			dead, point := in.Killed()
+			in.KillAt(0, false)
+			if !dead {
+				t.Errorf("kill at call %d (after sending: %v): the run made fewer calls", at, afterSend)
+				continue
+			}
+			kills++
+			if err := r.deliver(2); err != nil {
+				t.Errorf("killed at %s (call %d, after sending: %v), the next delivery failed: %v", point, at, afterSend, err)
+			}
+			r.check(fmt.Sprintf("killed at %s (call %d, after sending: %v)", point, at, afterSend))
+		}
+	}
+	return calls, kills
+}
+
+// killPointsExternal is how many kill points of a run the worker tests
+// try on an external engine (DEPOT_KILL_POINTS, else 10; 0: all): moto
+// is several times slower than the embedded engines.
+func killPointsExternal() int {
+	if n, err := strconv.Atoi(os.Getenv("DEPOT_KILL_POINTS")); err == nil && n >= 0 {
+		return n
+	}
+	if os.Getenv("AWS_ENDPOINT_URL") == "" {
+		return 0
+	}
+	return 10
+}
+
+// killAt is the calls a worker is killed at: every one of calls, or
+// killPointsExternal of them spread from the first to the last.
+func killAt(calls int) []int {
+	n := killPointsExternal()
+	if n == 0 || n >= calls {
+		n = calls
+	}
+	var out []int
+	for i := range n {
+		at := 1 + i*(calls-1)/max(n-1, 1)
+		if len(out) == 0 || out[len(out)-1] != at {
+			out = append(out, at)
+		}
+	}
+	return out
+}
+
+// TestExportKilledAnywhere (issue 11, §1, workers): ExportItems killed at
+// each of its calls to DynamoDB and S3, before and after sending, finishes
+// on the next delivery with the file of an uninterrupted run, byte for
+// byte.
+func TestExportKilledAnywhere(t *testing.T) {
+	e, in := newFaultEnv(t, faults.Config{}, nil)
+	for i := range 3 {
+		e.createItem(fmt.Sprintf(`{"sku":"XK-%d","name":"=Row %d, \"q\"","tags":["t;%d"],"quantity":%d}`, i, i, i, i+1))
+	}
+	svc := e.exportService()
+	ctx := context.Background()
+	var want []byte
+	calls, kills := killPoints(t, func() workerRun {
+		var id string
+		return workerRun{
+			in: in,
+			prepare: func() {
+				job, _, err := svc.RequestExport(ctx, usecase.Request{Actor: editorEmail}, inventory.ExportInput{Include: []string{inventory.IncludeStock}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				id = job.ID
+			},
+			deliver: func(n int) error { return svc.ProcessExport(ctx, id, n, time.Now().Add(10*time.Minute)) },
+			check: func(run string) {
+				got := e.must(http.StatusOK, req{Method: "GET", Path: "/exports/" + id}).json(t)
+				if got["status"] != inventory.JobSucceeded {
+					t.Errorf("%s: export %s: %v", run, id, got)
+					return
+				}
+				_, data := download(t, got["downloadUrl"].(string))
+				if want == nil {
+					want = data
+				} else if !bytes.Equal(data, want) {
+					t.Errorf("%s: the file differs from an uninterrupted run's:\n%s\nwant\n%s", run, data, want)
+				}
+			},
+		}
+	})
+	t.Logf("ExportItems: %d calls in a run; killed at each, before and after sending: %d kills, each finished by the next delivery", calls, kills)
+}
+
+// TestImportKilledAnywhere (issue 11, §1, workers): ImportItems killed at
+// each of its calls to DynamoDB and S3, before and after sending, finishes
+// on the next delivery (its S3 event, which Lambda retries) with the
+// results and the items of an uninterrupted run: no row applied twice,
+// each reported as what it did.
+func TestImportKilledAnywhere(t *testing.T) {
+	ctx := context.Background()
+	runs := 0
+	var wantResults, wantState string
+	calls, kills := killPoints(t, func() workerRun {
+		// A stack for each run: the embedded DynamoDB slows down as its
+		// table grows, and each run writes items.
+		e, in := newFaultEnv(t, faults.Config{}, nil)
+		svc, err := lambdafn.NewService(ctx, e.stack.Settings)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc.ImportQueue, svc.ImportChunkRows = &memstore.Queue{}, 2
+		runs++
+		p := fmt.Sprintf("R%d-", runs)
+		var id string
+		return workerRun{
+			in: in,
+			prepare: func() {
+				for i, name := range []string{"Zero", "One", "Two"} {
+					e.createItem(fmt.Sprintf(`{"sku":"%s%d","name":%q,"quantity":%d}`, p, i, name, i))
+				}
+				up, _, err := svc.RequestImport(ctx, usecase.Request{Actor: editorEmail}, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				id = up.Import.ID
+				file := strings.ReplaceAll("sku,name,quantity\r\n@0,Zero renamed,10\r\n@1,One,1\r\n@NEW,New,4\r\n@2,,2\r\n@0,Zero again,0\r\n", "@", p)
+				if err := svc.Objects.Put(ctx, inventory.ImportKey(id), usecase.ImportContentType, []byte(file)); err != nil {
+					t.Fatal(err)
+				}
+			},
+			deliver: func(int) error {
+				return svc.ProcessImportUpload(ctx, inventory.ImportKey(id), time.Now().Add(10*time.Minute))
+			},
+			check: func(run string) {
+				job, rows := e.awaitImportDone(id)
+				var results []string
+				for _, r := range rows {
+					results = append(results, strings.ReplaceAll(strings.Join(r, ","), p, "@"))
+				}
+				got := strings.Join(results, "\n")
+				state := strings.ReplaceAll(e.catalogueStateOf(p), p, "@")
+				switch {
+				case wantResults == "":
+					wantResults, wantState = got, state
+					if job["status"] != inventory.JobSucceeded || !strings.Contains(got, "3,@1,unchanged") || !strings.Contains(got, "6,@0,updated") {
+						t.Fatalf("uninterrupted: %v\n%s\n%s", job, got, state)
+					}
+				case got != wantResults || state != wantState:
+					t.Errorf("%s: import %s (%v):\n%s\n%s\nwant\n%s\n%s", run, id, job["status"], got, state, wantResults, wantState)
+				}
+			},
+		}
+	})
+	t.Logf("ImportItems: %d calls in a run; killed at each, before and after sending: %d kills, each finished by the next delivery", calls, kills)
+}
+
+// catalogueStateOf is catalogueState for the items whose SKU starts with
+// prefix.
+func (e *env) catalogueStateOf(prefix string) string {
+	e.t.Helper()
+	var b strings.Builder
+	for _, m := range e.listAll("/items", "items", nil) {
+		if !strings.HasPrefix(m["sku"].(string), prefix) {
+			continue
+		}
+		fmt.Fprintf(&b, "%v %q %v v%v:", m["sku"], m["name"], m["quantity"], m["version"])
+		for _, l := range e.history(m["id"].(string), "") {
+			fmt.Fprintf(&b, " %v%+v", l["reason"], l["delta"])
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// listAll lists every entry of a paged list (field names its entries).
+func (e *env) listAll(path, field string, header map[string]string) []map[string]any {
+	e.t.Helper()
+	var out []map[string]any
+	cursor := ""
+	for {
+		p := path + "?limit=100"
+		if cursor != "" {
+			p += "&cursor=" + cursor
+		}
+		page := e.must(http.StatusOK, req{Method: "GET", Path: p, Header: header}).json(e.t)
+		for _, it := range page[field].([]any) {
+			out = append(out, it.(map[string]any))
+		}
+		next, _ := page["nextCursor"].(string)
+		if next == "" {
+			return out
+		}
+		cursor = next
+	}
+}
+
+// awaitImportDone returns a finished import and its results' rows.
+func (e *env) awaitImportDone(id string) (map[string]any, [][]string) {
+	e.t.Helper()
+	e.stack.ImportQueue.Wait()
+	job := e.must(http.StatusOK, req{Method: "GET", Path: "/imports/" + id}).json(e.t)
+	if job["status"] != inventory.JobSucceeded {
+		return job, nil
+	}
+	_, body := download(e.t, job["resultsUrl"].(string))
+	var rows [][]string
+	r := itemcsv.NewReader(bytes.NewReader(body))
+	for {
+		rec, _, err := r.Read()
+		if err != nil {
+			break
+		}
+		rows = append(rows, rec)
+	}
+	return job, rows
+}
+
+// faultSeed is DEPOT_FAULT_SEED, else 1: the seed of the faults and of the
+// workers' plans.
+func faultSeed() uint64 {
+	if n, err := strconv.ParseUint(os.Getenv("DEPOT_FAULT_SEED"), 10, 64); err == nil {
+		return n
+	}
+	return 1
 }

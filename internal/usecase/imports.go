@@ -603,6 +603,18 @@ func (s *Service) writeImportResults(ctx context.Context, job *inventory.Import,
 	for n := 1; n <= cp.Chunks; n++ {
 		chunks = append(chunks, inventory.ImportChunkKey(job.ID, n))
 	}
+	// A part that cannot be uploaded may be one of an upload a run
+	// completed before it stopped (its chunks not yet deleted): the
+	// results are written, and what is left is to finish.
+	uploadOrFinish := func() (finished bool, err error) {
+		if err := upload(); err != nil {
+			if s.resultsExist(ctx, key) {
+				return true, s.finishImport(ctx, job, save, chunks)
+			}
+			return false, err
+		}
+		return false, nil
+	}
 	for _, chunk := range chunks {
 		data, err := s.Objects.Get(ctx, chunk, inventory.MaxImportBytes)
 		if errors.Is(err, inventory.ErrObjectNotFound) && s.resultsExist(ctx, key) {
@@ -613,13 +625,13 @@ func (s *Service) writeImportResults(ctx context.Context, job *inventory.Import,
 		}
 		buf = append(buf, data...)
 		if len(buf) >= partSize {
-			if err := upload(); err != nil {
+			if finished, err := uploadOrFinish(); finished || err != nil {
 				return err
 			}
 		}
 	}
 	if len(buf) > 0 || len(parts) == 0 {
-		if err := upload(); err != nil {
+		if finished, err := uploadOrFinish(); finished || err != nil {
 			return err
 		}
 	}
