@@ -96,11 +96,15 @@ func Make(data []byte) (Result, error) {
 	if len(data) == 0 {
 		return Result{}, reject("empty file")
 	}
+	// Formats that are not allowed are told by their magic before any
+	// header is parsed: x/image/tiff's DecodeConfig (registered because
+	// imaging imports it) grows its buffer to the IFD offset the file
+	// names, 10 MB for an 8-byte file.
+	if kind := sniff(data); kind != "" {
+		return Result{}, reject("format %s is not allowed", kind)
+	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if errors.Is(err, image.ErrFormat) {
-		if kind := sniff(data); kind != "" {
-			return Result{}, reject("format %s is not allowed", kind)
-		}
 		return Result{}, reject("not an image")
 	}
 	if err != nil {
@@ -262,8 +266,10 @@ func hasTransparency(img image.Image) bool {
 	return false
 }
 
-// sniff names a few image formats image.DecodeConfig does not know, for a
-// clearer rejection reason.
+// sniff names image formats that are not allowed, by their magic: those
+// image.DecodeConfig does not know (for a clearer rejection reason) and
+// those it knows (BMP, TIFF), so that they are refused before it parses
+// them.
 func sniff(data []byte) string {
 	has := func(off int, magic string) bool {
 		return len(data) >= off+len(magic) && string(data[off:off+len(magic)]) == magic
