@@ -78,7 +78,7 @@ func TestTransactionConflictIsNoChange(t *testing.T) {
 	if got["name"] != "Renamed" || got["version"] != 2.0 {
 		t.Errorf("after a conflict: %v", got)
 	}
-	e.eachWorkerSave(t, in, faults.TransactionConflict)
+	e.eachWorkerSave(t, in, faults.TransactionConflict, 1)
 }
 
 // TestLostAnswerToAWorkerSave: a worker's save of its job whose answer is
@@ -88,18 +88,35 @@ func TestTransactionConflictIsNoChange(t *testing.T) {
 // of an export and of an import.
 func TestLostAnswerToAWorkerSave(t *testing.T) {
 	e, in := newFaultEnv(t, faults.Config{Seed: faultSeed()}, nil)
-	e.eachWorkerSave(t, in, faults.TimeoutAfterSend)
+	e.eachWorkerSave(t, in, faults.TimeoutAfterSend, 1)
+}
+
+// TestWorkerSaveUnknownPastRetries: a worker's save of its job that times
+// out after sending on every one of the SDK's attempts (the first may have
+// committed; the delivery fails with 503) leaves the job as it may be
+// recorded — the upload it names is not aborted — and the next delivery
+// finishes it, at every save of an export and of an import.
+func TestWorkerSaveUnknownPastRetries(t *testing.T) {
+	e, in := newFaultEnv(t, faults.Config{Seed: faultSeed()}, nil)
+	e.eachWorkerSave(t, in, faults.TimeoutAfterSend, 4) // DynamoDB's client makes 4 attempts
 }
 
 // eachWorkerSave runs an export and an import once for each of their
-// workers' transactions, that one failing with kind, and requires each to
-// finish on its delivery.
-func (e *env) eachWorkerSave(t *testing.T, in *faults.Injector, kind faults.Kind) {
+// workers' transactions, that one failing with kind on times attempts in a
+// row, and requires each to finish, on its delivery or (when the fault
+// outlasts the SDK's retries) on the next ones, as the queue makes them.
+func (e *env) eachWorkerSave(t *testing.T, in *faults.Injector, kind faults.Kind, times int) {
 	ctx := context.Background()
 	for i := range 3 {
 		e.createItem(fmt.Sprintf(`{"sku":"SAVE-%d","name":"Saved %d","quantity":%d}`, i, i, i+1))
 	}
 	failed := func() int { return in.Report().Injected["DynamoDB/"+string(kind)+"/TransactWriteItems"] }
+	plan := func(skip int) {
+		in.FailNext("TransactWriteItems", kind, skip)
+		for range times - 1 {
+			in.FailNext("TransactWriteItems", kind, 0)
+		}
+	}
 	svc := e.exportService()
 	svc.ExportPartSize = 5 << 20
 	for skip := 0; ; skip++ {
@@ -108,15 +125,18 @@ func (e *env) eachWorkerSave(t *testing.T, in *faults.Injector, kind faults.Kind
 			t.Fatal(err)
 		}
 		before := failed()
-		in.FailNext("TransactWriteItems", kind, skip)
+		plan(skip)
 		err = svc.ProcessExport(ctx, job.ID, 1, time.Now().Add(10*time.Minute))
 		if failed() == before { // the run had fewer transactions: done
 			in.ClearNext()
 			break
 		}
+		for n := 2; err != nil && times > 1 && n <= usecase.MaxJobAttempts; n++ { // the queue's next deliveries
+			err = svc.ProcessExport(ctx, job.ID, n, time.Now().Add(10*time.Minute))
+		}
 		got := e.must(http.StatusOK, req{Method: "GET", Path: "/exports/" + job.ID}).json(t)
 		if err != nil || got["status"] != inventory.JobSucceeded {
-			t.Errorf("export, %s at its transaction %d: %v; %v", kind, skip+1, err, got)
+			t.Errorf("export, %s ×%d at its transaction %d: %v; %v", kind, times, skip+1, err, got)
 		}
 	}
 	settings := e.stack.Settings
@@ -135,7 +155,7 @@ func (e *env) eachWorkerSave(t *testing.T, in *faults.Injector, kind faults.Kind
 			t.Fatal(err)
 		}
 		before := failed()
-		in.FailNext("TransactWriteItems", kind, skip)
+		plan(skip)
 		err = isvc.ProcessImportUpload(ctx, inventory.ImportKey(up.Import.ID), time.Now().Add(10*time.Minute))
 		e.stack.ImportQueue.Wait()
 		if failed() == before {
@@ -144,7 +164,7 @@ func (e *env) eachWorkerSave(t *testing.T, in *faults.Injector, kind faults.Kind
 		}
 		got := e.must(http.StatusOK, req{Method: "GET", Path: "/imports/" + up.Import.ID}).json(t)
 		if err != nil || got["status"] != inventory.JobSucceeded || got["created"] != 2.0 || got["updated"] != 1.0 {
-			t.Errorf("import, %s at its transaction %d: %v; %v", kind, skip+1, err, got)
+			t.Errorf("import, %s ×%d at its transaction %d: %v; %v", kind, times, skip+1, err, got)
 		}
 	}
 }

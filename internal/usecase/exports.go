@@ -241,7 +241,13 @@ func (s *Service) RunExport(ctx context.Context, id string, stopBy time.Time) (d
 			return false, fmt.Errorf("start the upload of export %s: %w", id, err)
 		}
 		if err := save(job.Start(upload, locations, s.now())); err != nil {
-			_ = s.Multipart.AbortMultipartUpload(ctx, job.Key, upload)
+			// Another run's start (ErrStale) leaves this upload unused.
+			// After any other failure the start may have been recorded
+			// (its answer lost), and the upload is the job's: it stays
+			// (an unused one is aborted by the bucket's lifecycle rule).
+			if errors.Is(err, inventory.ErrStale) {
+				_ = s.Multipart.AbortMultipartUpload(ctx, job.Key, upload)
+			}
 			return false, err
 		}
 	}

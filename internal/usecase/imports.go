@@ -581,7 +581,12 @@ func (s *Service) writeImportResults(ctx context.Context, job *inventory.Import,
 			return fmt.Errorf("start the results of import %s: %w", job.ID, err)
 		}
 		if err := save(job.AllApplied(upload)); err != nil {
-			_ = s.Multipart.AbortMultipartUpload(ctx, key, upload)
+			// As for an export's start: only an upload another run's
+			// save made unused is aborted; after any other failure the
+			// save may have been recorded, and the upload is the job's.
+			if errors.Is(err, inventory.ErrStale) {
+				_ = s.Multipart.AbortMultipartUpload(ctx, key, upload)
+			}
 			return err
 		}
 	}
