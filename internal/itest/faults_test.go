@@ -872,9 +872,32 @@ func TestMixedWorkloadUnderFaults(t *testing.T) {
 	t.Logf("faults injected:\n%v", report)
 	t.Logf("requests: %d logical, %d sent; retries %v; the slowest took %v: %s", c.ops, c.attempts, c.retries, c.slowest.Round(time.Millisecond), c.slow)
 	t.Logf("answers: %v", c.finals)
+	deliveries, failedDeliveries := w.workerDeliveries()
+	t.Logf("worker deliveries (failed ones delivered again by S3's retries or the queue): %v, of which failed: %v", deliveries, failedDeliveries)
 	t.Logf("audit: %d drift; records %v; objects %v", audited.Drift, audited.Records, audited.Objects)
 	t.Logf("final state: %d items, %d locations and groups of the workers, %d uploads, %d exports, %d imports; events redelivered by hand: %s",
 		len(w.items), len(w.records), w.uploads, len(w.exports), len(w.imports), redriven)
+}
+
+// workerDeliveries counts the deliveries to each worker that its log
+// lines record, and those that failed.
+func (w *workload) workerDeliveries() (all, failed map[string]int) {
+	all, failed = map[string]int{}, map[string]int{}
+	for _, line := range strings.Split(w.e.logs.String(), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) != nil || (m["msg"] != "event" && m["msg"] != "message") {
+			continue
+		}
+		fn, _ := m["function"].(string)
+		if fn != "MakeThumbnails" && fn != "ExportItems" && fn != "ImportItems" {
+			continue
+		}
+		all[fn]++
+		if m["level"] == "ERROR" {
+			failed[fn]++
+		}
+	}
+	return all, failed
 }
 
 // settleWorkers deals, as an operator would, with the events that failed
