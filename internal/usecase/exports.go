@@ -307,7 +307,7 @@ func (s *Service) writeExport(ctx context.Context, job *inventory.Export, save f
 		if s.now().After(stopBy) {
 			return false, nil
 		}
-		page, err := s.ListItems(ctx, pr, job.Input.Filters)
+		page, err := s.listItems(ctx, pr, job.Input.Filters, false)
 		if err != nil {
 			return false, err
 		}

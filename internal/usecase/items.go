@@ -155,6 +155,12 @@ type ItemList struct {
 // items filtered, until the page is full, the source is done, or the
 // budget is spent.
 func (s *Service) ListItems(ctx context.Context, pr inventory.PageRequest, q inventory.ItemQuery) (ItemList, error) {
+	return s.listItems(ctx, pr, q, true)
+}
+
+// listItems is ListItems, with the images' links when linked (an export,
+// which writes no link, presigns none).
+func (s *Service) listItems(ctx context.Context, pr inventory.PageRequest, q inventory.ItemQuery, linked bool) (ItemList, error) {
 	if err := q.Validate(); err != nil {
 		return ItemList{}, err
 	}
@@ -220,9 +226,11 @@ func (s *Service) ListItems(ctx context.Context, pr inventory.PageRequest, q inv
 	out := ItemList{Page: inventory.Page[ItemDetail]{Items: make([]ItemDetail, 0, len(found)), NextCursor: inventory.ItemsCursor.Encode(next)},
 		BudgetExhausted: exhausted}
 	for _, it := range found {
-		d, err := s.detail(ctx, it)
-		if err != nil {
-			return ItemList{}, err
+		d := ItemDetail{Item: it}
+		if linked {
+			if d, err = s.detail(ctx, it); err != nil {
+				return ItemList{}, err
+			}
 		}
 		out.Items = append(out.Items, d)
 	}
