@@ -516,3 +516,47 @@ func faultSeed() uint64 {
 	}
 	return 1
 }
+
+// TestImportGivesUpAbortingItsResults: an import whose results cannot be
+// written (S3 fails every UploadPart, past the SDK's retries) fails on
+// each delivery, and on the last the job is marked failed with the error
+// and its results upload aborted.
+func TestImportGivesUpAbortingItsResults(t *testing.T) {
+	e, in := newFaultEnv(t, faults.Config{Seed: faultSeed()}, nil)
+	ctx := context.Background()
+	svc, err := lambdafn.NewService(ctx, e.stack.Settings) // with the stack's queue and ImportItems
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, _, err := svc.RequestImport(ctx, usecase.Request{Actor: editorEmail}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Objects.Put(ctx, inventory.ImportKey(up.Import.ID), usecase.ImportContentType, []byte("sku,name\r\nGIVE-1,Given up\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	// The S3 event's delivery, then the queue's MaxJobAttempts; S3's
+	// client makes 3 attempts a call.
+	for range 3 * (1 + usecase.MaxJobAttempts) {
+		in.FailNext("UploadPart", faults.ServerError, 0)
+	}
+	defer in.ClearNext()
+	if err := svc.ProcessImportUpload(ctx, inventory.ImportKey(up.Import.ID), time.Now().Add(10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	e.stack.ImportQueue.Wait()
+	got := e.must(http.StatusOK, req{Method: "GET", Path: "/imports/" + up.Import.ID}).json(t)
+	if got["status"] != inventory.JobFailed || !strings.Contains(fmt.Sprint(got["error"]), "failed 5 times") {
+		t.Errorf("import %v", got)
+	}
+	if n := in.Report().Injected["S3/server_error/UploadPart"]; n < 3*usecase.MaxJobAttempts {
+		t.Errorf("%d UploadPart faults", n)
+	}
+	aborted := false
+	for _, line := range strings.Split(e.logs.String(), "\n") {
+		aborted = aborted || strings.Contains(line, `"function":"ImportItems"`) && strings.Contains(line, "s3:AbortMultipartUpload")
+	}
+	if !aborted {
+		t.Error("ImportItems aborted no upload")
+	}
+}
