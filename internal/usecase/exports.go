@@ -307,14 +307,14 @@ func (s *Service) writeExport(ctx context.Context, job *inventory.Export, save f
 		if s.now().After(stopBy) {
 			return false, nil
 		}
-		page, err := s.listItems(ctx, pr, job.Input.Filters, false)
+		page, err := transient(ctx, s, stopBy, func() (ItemList, error) { return s.listItems(ctx, pr, job.Input.Filters, false) })
 		if err != nil {
 			return false, err
 		}
 		for _, d := range page.Items {
 			row := itemcsv.Row{Item: d.Item}
 			if len(layout.Locations) > 0 {
-				levels, err := s.Store.ListLevels(ctx, d.ID)
+				levels, err := transient(ctx, s, stopBy, func() ([]inventory.Level, error) { return s.Store.ListLevels(ctx, d.ID) })
 				if err != nil {
 					return false, err
 				}
