@@ -40,7 +40,6 @@ func FuzzClaims(f *testing.F) {
 	needs := []Role{RolePublic, RoleViewer, RoleEditor, RoleAdmin}
 	rank := map[Role]int{RoleViewer: 1, RoleEditor: 2, RoleAdmin: 3}
 	codes := stableCodes(f)
-	fuzzcheck.OneP(f)
 	f.Fuzz(func(t *testing.T, email, sub, rolesClaim string, need uint8) {
 		var roles []Role
 		claimsBound.CheckWarm(t, "parseRoles", len(rolesClaim), func() { roles = parseRoles(rolesClaim) })

@@ -52,23 +52,16 @@ func (b Bound) Check(t testing.TB, what string, n int, f func()) {
 
 // CheckWarm is Check for a call without side effects, run once before it
 // is measured: what the first call builds and later ones reuse (a regular
-// expression compiled on first use, the matching machines the regexp
-// package keeps in a sync.Pool, which a collection may have emptied) is
-// not charged to the input. Call OneP first: a sync.Pool keeps what is
-// put back per P, and the measured call may run on another P than the
-// warm-up did.
+// expression compiled on first use) is not charged to the input. What the
+// regexp package keeps in a sync.Pool (a matching machine, tens of KB) may
+// still be allocated again: a sync.Pool keeps what is put back per P, the
+// measured call may run on another P than the warm-up did, and the race
+// detector's sync.Pool drops items at random; a bound's Fixed must allow
+// for one machine per expression the call matches.
 func (b Bound) CheckWarm(t testing.TB, what string, n int, f func()) {
 	t.Helper()
 	f()
 	b.Check(t, what, n, f)
-}
-
-// OneP runs the rest of the test (a fuzz target's inputs) with GOMAXPROCS
-// 1, so that CheckWarm's warm-up and measured calls share one P and its
-// sync.Pool caches. A fuzz worker runs one input at a time anyway.
-func OneP(t testing.TB) {
-	prev := runtime.GOMAXPROCS(1)
-	t.Cleanup(func() { runtime.GOMAXPROCS(prev) })
 }
 
 // Codes returns the string constants declared in the named Go files
