@@ -126,6 +126,9 @@ vet:
 # Every package but the integration suite, which `integration` runs. The
 # list is expanded only when unit's recipe is (so `make -n test` shows it).
 ITEST_PKGS := ./internal/itest/...
+# go test's default 10 minutes is too short for the suite on a busy machine
+# (the fault workload, the workers killed at every call, the audit's plants).
+ITEST_TIMEOUT ?= 30m
 UNIT_PKGS = $(shell $(GO) list -f '.{{slice .ImportPath (len .Module.Path)}}' ./... | grep -v '^./internal/itest\(/\|$$\)')
 unit:
 	$(GO) test -race -count=1 $(UNIT_PKGS)
@@ -149,11 +152,11 @@ fuzz:
 # The integration suite (HTTP -> gateway -> handlers -> SDK -> engine) on the
 # embedded engines.
 integration:
-	$(GO) test -race -count=1 $(ITEST_PKGS)
+	$(GO) test -race -count=1 -timeout $(ITEST_TIMEOUT) $(ITEST_PKGS)
 
 # The same integration suite against a moto server on a loopback port.
 integration-moto: $(VENV_STAMP)
-	VENV=$(VENV) tools/with-moto.sh $(GO) test -race -count=1 $(ITEST_PKGS)
+	VENV=$(VENV) tools/with-moto.sh $(GO) test -race -count=1 -timeout $(ITEST_TIMEOUT) $(ITEST_PKGS)
 
 # The spec and the server must agree: schemathesis against the API as make
 # run serves it (tools/schemathesis.sh), with an admin token.
