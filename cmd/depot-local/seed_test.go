@@ -89,7 +89,7 @@ func TestSeed(t *testing.T) {
 	// does, in make run's run.json.
 	seed := func(env ...string) string {
 		t.Helper()
-		cmd := exec.Command(seedBin, "-v")
+		cmd := exec.Command(seedBin, "-v", "-timeout", "10m") // the race detector on a busy machine: minutes, not seconds
 		cmd.Env = append(append(devtest.EnvWithout("AWS_", "API="), "DEPOT_STATE_DIR="+state), env...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
