@@ -347,7 +347,10 @@ func (s *Service) applyImport(ctx context.Context, job *inventory.Import, save f
 	}
 	// Rows after a checkpoint that is not clean may have been applied by
 	// a run that stopped: they are recognised in the first chunk.
-	recover := !cp.Clean && !job.DryRun
+	// Always: a second delivery of the job may be running beside this one
+	// (SQS delivers at least once), and may have applied rows after a
+	// checkpoint that still says clean.
+	recover := !job.DryRun
 	if cp.Clean && !job.DryRun {
 		if err := save(job.Resumed()); err != nil {
 			return false, err
