@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/draw"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
@@ -135,6 +136,14 @@ func Make(data []byte) (Result, error) {
 	img, err := decode(format, data)
 	if err != nil {
 		return Result{}, reject("corrupt or truncated %s: %v", format, err)
+	}
+	if screen := image.Rect(0, 0, cfg.Width, cfg.Height); format == "gif" && img.Bounds() != screen {
+		// A GIF's first frame may cover part of its logical screen, which
+		// is what viewers show: the frame drawn where it stands on the
+		// screen, transparent elsewhere (not the frame alone, cropped).
+		canvas := image.NewNRGBA(screen)
+		draw.Draw(canvas, img.Bounds(), img, img.Bounds().Min, draw.Src)
+		img = canvas
 	}
 	b := img.Bounds()
 	if b.Dx() <= 0 || b.Dy() <= 0 {
