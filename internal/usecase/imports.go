@@ -438,6 +438,12 @@ func (s *Service) applyChunk(ctx context.Context, job inventory.Import, cols ite
 	return errors.Join(errs...)
 }
 
+// changedSince reports whether an item was changed after the job started
+// (less a minute, for the clocks of two workers): maybe by this job.
+func changedSince(it *inventory.Item, started *time.Time) bool {
+	return it != nil && started != nil && !it.UpdatedAt.Before(started.Add(-time.Minute))
+}
+
 // applyRow applies one row and records its outcome in it; an error is a
 // failure of storage (the chunk is applied again), not of the row.
 func (s *Service) applyRow(ctx context.Context, job inventory.Import, cols itemcsv.Columns, row *importRow, recover bool) error {
@@ -491,8 +497,11 @@ func (s *Service) applyRow(ctx context.Context, job inventory.Import, cols itemc
 		}
 		if !ok {
 			row.status = inventory.RowUnchanged
-			if recover {
-				// A stopped run may have applied it.
+			if recover || changedSince(old, job.StartedAt) {
+				// A stopped run may have applied it, or another run of
+				// this job (a message delivered twice) may be applying
+				// this chunk too: the row is reported as what it did,
+				// whichever run did it, so both write the same results.
 				rec, err := s.Store.GetIdempotency(ctx, scope, s.now())
 				if err != nil {
 					return err
