@@ -78,9 +78,12 @@ type Config struct {
 	// drawn uniformly among those the operation can have. The SDK retries
 	// most of them.
 	Rate float64
-	// RunRate is the probability that a call fails on every attempt, with
-	// one retryable kind: a run of faults that outlasts the SDK's retries
-	// and reaches the function.
+	// RunRate is the share of calls that fail on every attempt, with one
+	// retryable kind: a run of faults that outlasts the SDK's retries and
+	// reaches the function. Runs are spread evenly, one call in every
+	// 1/RunRate from a phase the seed draws, so n calls have n×RunRate
+	// runs (±1) however the other draws fall: a small workload is sure to
+	// meet some.
 	RunRate float64
 	// Kinds, if set, are the only kinds injected.
 	Kinds []Kind
@@ -98,6 +101,7 @@ type Injector struct {
 	calls    map[string]int // calls made while enabled, by service
 	attempts map[string]int // attempts made while enabled, by service
 	runs     int
+	runDue   float64 // RunRate accrued per call; a run falls due at 1
 
 	kill killState
 	next []planned
@@ -121,8 +125,10 @@ type killState struct {
 
 // New returns a disabled injector.
 func New(cfg Config) *Injector {
-	return &Injector{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
+	in := &Injector{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 		counts: map[string]int{}, calls: map[string]int{}, attempts: map[string]int{}}
+	in.runDue = in.rng.Float64() // the phase of the runs
+	return in
 }
 
 // Enable turns injection on or off; off, the clients behave as without
@@ -176,9 +182,11 @@ func (in *Injector) call(ctx context.Context, input middleware.InitializeInput, 
 	}
 	if in.on.Load() {
 		in.mu.Lock()
-		if retryable := in.allowed(Throttling, ServerError, TimeoutAfterSend, DroppedConnection); len(retryable) > 0 &&
-			in.cfg.RunRate > 0 && in.rng.Float64() < in.cfg.RunRate {
-			c.run = retryable[in.rng.IntN(len(retryable))]
+		if retryable := in.allowed(Throttling, ServerError, TimeoutAfterSend, DroppedConnection); len(retryable) > 0 && in.cfg.RunRate > 0 {
+			if in.runDue += in.cfg.RunRate; in.runDue >= 1 {
+				in.runDue--
+				c.run = retryable[in.rng.IntN(len(retryable))]
+			}
 		}
 		in.mu.Unlock()
 	}
