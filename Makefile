@@ -21,6 +21,7 @@ BIN ?= bin
 
 include build/images.mk
 include build/invoke.mk
+include build/console.mk
 
 # Every public target (build/make_test.go checks that each .PHONY target of
 # the Makefile and build/*.mk is listed here and exists).
@@ -34,13 +35,14 @@ help:
 	@echo '  make invoke FN=<LogicalId> [EVENT=events/<file>.json]'
 	@echo '                    one function under the Lambda emulator, no Docker; its response alone on stdout'
 	@echo '  make rie          build the pinned Lambda Runtime Interface Emulator (make invoke does it when needed)'
+	@echo '  make console      build the console (console/, npm ci + vite) into console/dist/; make run serves it at /'
 	@echo '  make audit        audit make run'"'"'s table and bucket (or AWS_ENDPOINT_URL*'"'"'s), as AuditStock does daily:'
 	@echo '                    the JSON report; exit 1 on drift (AUDIT_FLAGS: cmd/depot-audit'"'"'s flags)'
 	@echo '  make load [DURATION=20s] [WORKERS=8]'
 	@echo '                    a bounded mixed workload against make run: req/s and p50/p95/p99 per operation,'
 	@echo '                    errors by status, then the audit; exit 1 on a 5xx or drift'
 	@echo 'Checks:'
-	@echo '  make test         everything CI runs: vet, unit, integration, integration-moto, contract, template-lint, sam-build'
+	@echo '  make test         everything CI runs: vet, unit, integration, integration-moto, contract, template-lint, sam-build, e2e'
 	@echo '  make vet          go vet and the gofmt check'
 	@echo '  make unit         unit tests (go test -race, every package but the integration suite)'
 	@echo '  make fuzz [FUZZTIME=10s]  every fuzz target (FuzzXxx) for FUZZTIME each, one at a time: the execs of'
@@ -51,6 +53,8 @@ help:
 	@echo '  make template-lint     cfn-lint, sam validate --lint and checkov (pinned; every finding fixed or skipped'
 	@echo '                    in template.yaml with its reason) on template.yaml'
 	@echo '  make sam-build    sam build, as a deploy would'
+	@echo '  make e2e          the console in Chromium (apt-get installs it if missing) against bin/depot-local:'
+	@echo '                    every flow, screenshots (console/e2e/out/), axe-core with 0 serious violations'
 	@echo 'Measure:'
 	@echo '  make bench        handler overhead vs DynamoDB time per operation, DynamoDB cost vs the floors of'
 	@echo '                    docs/data-model.md §7, one hot level vs 100 levels, function binary sizes, and'
@@ -71,7 +75,7 @@ help:
 # reaches depot-local alone, which hands make a clean exit status
 # (internal/dev/tty). Its data stays in .local/data/ from run to run;
 # FRESH=1 empties it first.
-run:
+run: $(CONSOLE_DIST)
 	@if [ -x '$(BIN)/depot-local' ]; then \
 	  echo 'make run: building $(BIN)/depot-local' >&2; \
 	else \
@@ -116,7 +120,7 @@ load:
 	@$(GO) build -o '$(BIN)/depot-load' ./cmd/depot-load
 	@'$(BIN)/depot-load' -duration '$(DURATION)' -workers '$(WORKERS)' $(LOAD_FLAGS)
 
-test: vet unit integration integration-moto contract template-lint sam-build
+test: vet unit integration integration-moto contract template-lint sam-build e2e
 
 vet:
 	$(GO) vet ./...

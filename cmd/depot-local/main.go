@@ -26,6 +26,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/depot-inventory/depot/internal/dev/console"
 	"github.com/depot-inventory/depot/internal/dev/localauth"
 	"github.com/depot-inventory/depot/internal/dev/localrun"
 	"github.com/depot-inventory/depot/internal/dev/runinfo"
@@ -42,6 +43,7 @@ func main() {
 
 func run() (err error) {
 	fresh := flag.Bool("fresh", false, "start with no data: empty the embedded engines' data directory first (make run FRESH=1)")
+	consoleDir := flag.String("console", console.DefaultDir(), "the built console (make console) served at /, with the dev sign-in at "+console.SignInPath)
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", flag.Args())
@@ -127,9 +129,13 @@ func run() (err error) {
 	} else {
 		defer remove()
 	}
-	srv := &http.Server{Handler: stack.Gateway, ReadHeaderTimeout: 10 * time.Second}
+	// The console on the API's origin, in front of the gateway
+	// (internal/dev/console: it takes no path of the API's).
+	handler := console.Handler(*consoleDir, issuer, stack.Gateway, logger)
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(os.Stderr, `Depot local runtime
   API       %s
+  Console   %s/ (sign in as any role and email at %s%s)
   DynamoDB  %s (table %s)
   S3        %s (bucket %s)
   JWKS      %s%s (issuer %s, audience %s)
@@ -140,7 +146,7 @@ Try:
   curl -s -X POST %s/items -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"sku":"WIDGET-1","name":"Widget","quantity":5}'
   curl -s %s/items -H "Authorization: Bearer $TOKEN"
 Ctrl-C stops.
-`, url, engines.DynamoDB, settings.TableName, engines.S3, settings.BucketName,
+`, url, url, url, console.SignInPath, engines.DynamoDB, settings.TableName, engines.S3, settings.BucketName,
 		url, localrun.JWKSPath, localauth.IssuerURL, localauth.Audience, data, stateDir, token, url, url)
 
 	errc := make(chan error, 1)
