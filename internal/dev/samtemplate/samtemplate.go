@@ -230,7 +230,12 @@ type HTTPAPI struct {
 // intrinsics as source: a list given as a whole by an intrinsic is one
 // element, e.g. AllowOrigins ["!Ref AllowedOrigins"].
 type HTTPAPICORS struct {
-	AllowOrigins     []string
+	AllowOrigins []string
+	// DeployedOrigins are the origins known only once deployed (the
+	// console's CloudFront origin, "!Sub https://${ConsoleDistribution.DomainName}"),
+	// which the template joins to AllowOrigins (see origins); nothing
+	// serves them locally.
+	DeployedOrigins  []string
 	AllowMethods     []string
 	AllowHeaders     []string
 	ExposeHeaders    []string
@@ -292,9 +297,11 @@ type CORSRule struct {
 	ID             string
 	AllowedMethods []string
 	AllowedOrigins []string // e.g. ["!Ref AllowedOrigins"]
-	AllowedHeaders []string
-	ExposedHeaders []string
-	MaxAge         string
+	// DeployedOrigins are those known only once deployed, as HTTPAPICORS's.
+	DeployedOrigins []string
+	AllowedHeaders  []string
+	ExposedHeaders  []string
+	MaxAge          string
 }
 
 // LifecycleRule is one of a bucket's LifecycleConfiguration.Rules.
@@ -1005,12 +1012,12 @@ func parseHTTPAPICORS(globals, own *yaml.Node) (*HTTPAPICORS, error) {
 		return nil, nil
 	}
 	var raw struct {
-		AllowOrigins     texts `yaml:"AllowOrigins"`
-		AllowMethods     texts `yaml:"AllowMethods"`
-		AllowHeaders     texts `yaml:"AllowHeaders"`
-		ExposeHeaders    texts `yaml:"ExposeHeaders"`
-		MaxAge           text  `yaml:"MaxAge"`
-		AllowCredentials text  `yaml:"AllowCredentials"`
+		AllowOrigins     origins `yaml:"AllowOrigins"`
+		AllowMethods     texts   `yaml:"AllowMethods"`
+		AllowHeaders     texts   `yaml:"AllowHeaders"`
+		ExposeHeaders    texts   `yaml:"ExposeHeaders"`
+		MaxAge           text    `yaml:"MaxAge"`
+		AllowCredentials text    `yaml:"AllowCredentials"`
 	}
 	for _, n := range []*yaml.Node{globals, own} {
 		if d := deref(n); d.Kind != 0 && (d.Kind != yaml.MappingNode || isIntrinsic(d)) {
@@ -1021,7 +1028,8 @@ func parseHTTPAPICORS(globals, own *yaml.Node) (*HTTPAPICORS, error) {
 		}
 	}
 	return &HTTPAPICORS{
-		AllowOrigins:     strs(raw.AllowOrigins),
+		AllowOrigins:     strs(raw.AllowOrigins.local),
+		DeployedOrigins:  strs(raw.AllowOrigins.deployed),
 		AllowMethods:     strs(raw.AllowMethods),
 		AllowHeaders:     strs(raw.AllowHeaders),
 		ExposeHeaders:    strs(raw.ExposeHeaders),
@@ -1074,12 +1082,12 @@ func parseBucket(id string, res rawResource) (Bucket, error) {
 		BucketName        text `yaml:"BucketName"`
 		CorsConfiguration struct {
 			CorsRules []struct {
-				ID             text  `yaml:"Id"`
-				AllowedMethods texts `yaml:"AllowedMethods"`
-				AllowedOrigins texts `yaml:"AllowedOrigins"`
-				AllowedHeaders texts `yaml:"AllowedHeaders"`
-				ExposedHeaders texts `yaml:"ExposedHeaders"`
-				MaxAge         text  `yaml:"MaxAge"`
+				ID             text    `yaml:"Id"`
+				AllowedMethods texts   `yaml:"AllowedMethods"`
+				AllowedOrigins origins `yaml:"AllowedOrigins"`
+				AllowedHeaders texts   `yaml:"AllowedHeaders"`
+				ExposedHeaders texts   `yaml:"ExposedHeaders"`
+				MaxAge         text    `yaml:"MaxAge"`
 			} `yaml:"CorsRules"`
 		} `yaml:"CorsConfiguration"`
 		NotificationConfiguration struct {
@@ -1114,12 +1122,13 @@ func parseBucket(id string, res rawResource) (Bucket, error) {
 	b := Bucket{LogicalID: id, Name: string(p.BucketName)}
 	for _, r := range p.CorsConfiguration.CorsRules {
 		b.CORSRules = append(b.CORSRules, CORSRule{
-			ID:             string(r.ID),
-			AllowedMethods: strs(r.AllowedMethods),
-			AllowedOrigins: strs(r.AllowedOrigins),
-			AllowedHeaders: strs(r.AllowedHeaders),
-			ExposedHeaders: strs(r.ExposedHeaders),
-			MaxAge:         string(r.MaxAge),
+			ID:              string(r.ID),
+			AllowedMethods:  strs(r.AllowedMethods),
+			AllowedOrigins:  strs(r.AllowedOrigins.local),
+			DeployedOrigins: strs(r.AllowedOrigins.deployed),
+			AllowedHeaders:  strs(r.AllowedHeaders),
+			ExposedHeaders:  strs(r.ExposedHeaders),
+			MaxAge:          string(r.MaxAge),
 		})
 	}
 	for _, r := range p.LifecycleConfiguration.Rules {
@@ -1292,6 +1301,62 @@ func (ts *texts) UnmarshalYAML(n *yaml.Node) error {
 	}
 	*ts = texts{one}
 	return nil
+}
+
+// origins is a CORS origin list: a list, or the !Ref of a list parameter,
+// or that joined with origins known only once deployed, as CloudFormation
+// spells a list of both (a list parameter is no list item):
+//
+//	!Split [",", !Join [",", [!Sub "https://${ConsoleDistribution.DomainName}", !Join [",", !Ref AllowedOrigins]]]]
+//
+// The items that resolve before deploying (literals, "!Join [",", !Ref P]"
+// read as "!Ref P") go to local, which the local gateway applies; any other
+// intrinsic to deployed.
+type origins struct{ local, deployed texts }
+
+func (o *origins) UnmarshalYAML(n *yaml.Node) error {
+	n = deref(n)
+	split, ok := intrinsicArgs(n, "Split")
+	if !ok {
+		return n.Decode(&o.local)
+	}
+	var join []*yaml.Node
+	if len(split) == 2 && deref(split[0]).Value == "," {
+		join, ok = intrinsicArgs(split[1], "Join")
+	}
+	if !ok || len(join) != 2 || deref(join[0]).Value != "," || deref(join[1]).Kind != yaml.SequenceNode || isIntrinsic(deref(join[1])) {
+		return fmt.Errorf("line %d: an origin list is a list, a !Ref, or !Split [\",\", !Join [\",\", [items]]]", n.Line)
+	}
+	for _, item := range deref(join[1]).Content {
+		item = deref(item)
+		if inner, ok := intrinsicArgs(item, "Join"); ok && len(inner) == 2 && deref(inner[0]).Value == "," {
+			item = deref(inner[1]) // !Join [",", !Ref P]: P's items
+		}
+		var t text
+		if err := item.Decode(&t); err != nil {
+			return err
+		}
+		if isIntrinsic(item) && !strings.HasPrefix(string(t), "!Ref ") {
+			o.deployed = append(o.deployed, t)
+		} else {
+			o.local = append(o.local, t)
+		}
+	}
+	return nil
+}
+
+// intrinsicArgs returns the arguments of n when n is the intrinsic
+// function name (Fn::name), in short form (!name [...]) or long form
+// ({Fn::name: [...]}) with a list of arguments.
+func intrinsicArgs(n *yaml.Node, name string) ([]*yaml.Node, bool) {
+	n = deref(n)
+	switch {
+	case n.Tag == "!"+name && n.Kind == yaml.SequenceNode:
+		return n.Content, true
+	case n.Kind == yaml.MappingNode && len(n.Content) == 2 && n.Content[0].Value == "Fn::"+name && deref(n.Content[1]).Kind == yaml.SequenceNode:
+		return deref(n.Content[1]).Content, true
+	}
+	return nil, false
 }
 
 // isIntrinsic reports whether n is a CloudFormation intrinsic function, in
