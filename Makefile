@@ -36,6 +36,8 @@ help:
 	@echo '                    one function under the Lambda emulator, no Docker; its response alone on stdout'
 	@echo '  make rie          build the pinned Lambda Runtime Interface Emulator (make invoke does it when needed)'
 	@echo '  make console      build the console (console/, npm ci + vite) into console/dist/; make run serves it at /'
+	@echo '  make console-deploy [STACK=depot]  the console onto a deployed stack: its bucket, config.json from'
+	@echo '                    the outputs, a CloudFront invalidation (AWS CLI v2); then open the ConsoleUrl output'
 	@echo '  make audit        audit make run'"'"'s table and bucket (or AWS_ENDPOINT_URL*'"'"'s), as AuditStock does daily:'
 	@echo '                    the JSON report; exit 1 on drift (AUDIT_FLAGS: cmd/depot-audit'"'"'s flags)'
 	@echo '  make load [DURATION=20s] [WORKERS=8]'

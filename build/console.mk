@@ -19,7 +19,7 @@ CONSOLE_DIST := console/dist/index.html
 CONSOLE_SRC = $(shell find console/src -type f ! -name api.d.ts) console/index.html console/vite.config.ts \
   console/tsconfig.json console/package.json console/package-lock.json console/build.sh openapi.yaml
 
-.PHONY: console e2e
+.PHONY: console e2e console-deploy
 
 console: $(CONSOLE_DIST)
 
@@ -32,3 +32,10 @@ e2e: $(CONSOLE_DIST)
 	  $(CONSOLE_APT) update -qq && $(CONSOLE_APT) install -y -qq chromium >/dev/null; }
 	$(GO) build -o '$(BIN)/depot-local' ./cmd/depot-local
 	cd console && CHROMIUM='$(CHROMIUM)' node e2e/run.mjs --local '$(abspath $(BIN))/depot-local'
+
+# The console on a deployed stack (README, Deploy the console): the built
+# files to its bucket, with the config.json made from the stack's outputs
+# (console/deploy.sh; the AWS CLI v2, as docs/auth.md's steps).
+STACK ?= depot
+console-deploy: $(CONSOLE_DIST)
+	STACK='$(STACK)' console/deploy.sh
