@@ -187,6 +187,13 @@ try {
     itemUrl = editor.url();
   });
 
+  await step("a photo that is no image shows why it was refused", async () => {
+    await editor.getByLabel("Choose a photo").setInputFiles({ name: "broken.png", mimeType: "image/png", buffer: Buffer.from("not a picture at all") });
+    const refused = editor.getByRole("alert").filter({ hasText: "The photo was refused:" });
+    await refused.waitFor({ timeout: 20_000 });
+    console.log(`      ${await refused.textContent()}`);
+  });
+
   await step("upload a real photo and see its thumbnail", async () => {
     await editor.getByLabel("Choose a photo").setInputFiles({ name: "widget.png", mimeType: "image/png", buffer: png(320, 240) });
     const img = editor.getByTestId("thumbnail");
@@ -234,6 +241,27 @@ try {
     await editor.getByRole("list", { name: "Groups of this item" }).getByRole("link", { name: "Spring sale" }).waitFor();
     await axe(editor, "item");
     await shot(editor, "03-item");
+  });
+
+  await step("every control of the item page is reachable by keyboard", async () => {
+    // Tab through the page once: every visible link, button and field
+    // takes the focus.
+    const controls = await editor.evaluate(() => {
+      const all = [...document.querySelectorAll("a[href], button, input, select, textarea")].filter((e) => e.checkVisibility() && !e.disabled);
+      all.forEach((e, i) => e.setAttribute("data-k", String(i)));
+      return all.length;
+    });
+    const seen = new Set();
+    await editor.locator("body").focus();
+    for (let i = 0; i < controls + 20 && seen.size < controls; i++) {
+      await editor.keyboard.press("Tab");
+      const k = await editor.evaluate(() => document.activeElement?.getAttribute("data-k"));
+      if (k != null) seen.add(k);
+    }
+    const missed = await editor.evaluate((seen) =>
+      [...document.querySelectorAll("[data-k]")].filter((e) => !seen.includes(e.getAttribute("data-k"))).map((e) => e.outerHTML.slice(0, 80)), [...seen]);
+    assert.deepEqual(missed, [], "controls the keyboard never reaches");
+    assert.ok(controls > 20, `only ${controls} controls`);
   });
 
   await step("a conflicting edit shows both values and overwrites nothing", async () => {

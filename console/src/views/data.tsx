@@ -6,6 +6,7 @@ import { api, ok, postForm, type Schemas } from "../api";
 import { can, session } from "../auth";
 import { Alert, Status, useAction, when } from "../util";
 
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function DataView() {
@@ -56,14 +57,14 @@ function Export() {
       </button>
       {running && (
         <label>
-          Exporting: {job.rows} rows so far
+          Exporting: {plural(job.rows, "row")} so far
           <progress />
         </label>
       )}
       {job?.status === "succeeded" && job.downloadUrl && (
         <p>
           <Status>
-            Ready: {job.rows} rows, {job.bytes} bytes.
+            Ready: {plural(job.rows, "row")}, {plural(job.bytes, "byte")}.
           </Status>
           <a class="button" href={job.downloadUrl} download data-testid="download">
             Download CSV
@@ -154,13 +155,13 @@ function Import() {
       )}
       {job && (job.status === "running" || job.status === "awaiting_upload") && progress === null && (
         <label>
-          Importing: {job.rows} rows so far
+          Importing: {plural(job.rows, "row")} so far
           <progress />
         </label>
       )}
       {done && (
         <Status>
-          {job.dryRun ? "Dry run" : "Import"}: {job.rows} rows — {job.created} created, {job.updated} updated, {job.unchanged} unchanged,{" "}
+          {job.dryRun ? "Dry run" : "Import"}: {plural(job.rows, "row")} — {job.created} created, {job.updated} updated, {job.unchanged} unchanged,{" "}
           {job.failed} failed.
         </Status>
       )}

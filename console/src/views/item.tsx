@@ -513,7 +513,7 @@ function Trail({ id, locations, version }: { id: string; locations: Location[]; 
   const activity = useLoad(() => ok(api.GET("/items/{id}/activity", { params: { path: { id }, query: { limit: 20 } } })), [id, version]);
   const ledger = useLoad(() => ok(api.GET("/items/{id}/history", { params: { path: { id }, query: { limit: 20 } } })), [id, version]);
   return (
-    <div class="cols">
+    <>
       <section class="card" aria-labelledby="activity-h">
         <h2 id="activity-h">Activity</h2>
         <Alert error={activity.error} />
@@ -527,6 +527,7 @@ function Trail({ id, locations, version }: { id: string; locations: Location[]; 
                 </div>
               ))}
               {a.comment && <div class="muted">“{a.comment}”</div>}
+              {a.type === "image_failed" && a.reason && <div class="muted">{a.reason}</div>}
               {a.delta != null && (
                 <div class="muted">
                   {a.delta > 0 ? "+" : ""}
@@ -568,7 +569,7 @@ function Trail({ id, locations, version }: { id: string; locations: Location[]; 
           </tbody>
         </table>
       </section>
-    </div>
+    </>
   );
 }
 

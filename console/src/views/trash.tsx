@@ -1,7 +1,7 @@
 // Trash: deleted items with who, when and why; restore.
 import { api, ok } from "../api";
 import { can, session } from "../auth";
-import { href, navigate } from "../router";
+import { navigate } from "../router";
 import { Alert, Status, useAction, useLoad, when } from "../util";
 
 export function TrashView({ query }: { query: URLSearchParams }) {
@@ -49,10 +49,7 @@ export function TrashView({ query }: { query: URLSearchParams }) {
                       }
                     >
                       Restore
-                    </button>{" "}
-                    <a href={href(`/items/${it.id}`)} class="sr-only">
-                      {it.sku}
-                    </a>
+                    </button>
                   </td>
                 )}
               </tr>
