@@ -194,8 +194,17 @@ try {
     console.log(`      ${await refused.textContent()}`);
   });
 
-  await step("upload a real photo and see its thumbnail", async () => {
-    await editor.getByLabel("Choose a photo").setInputFiles({ name: "widget.png", mimeType: "image/png", buffer: png(320, 240) });
+  await step("drop a real photo and see its thumbnail", async () => {
+    // Dropped on the drop zone, as a person drags it from their files.
+    const bytes = [...png(320, 240)];
+    const drop = await editor.evaluateHandle((bytes) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(bytes)], "widget.png", { type: "image/png" }));
+      return dt;
+    }, bytes);
+    await editor.locator(".drop").dispatchEvent("dragover", { dataTransfer: drop });
+    await editor.locator(".drop").dispatchEvent("drop", { dataTransfer: drop });
+    await editor.getByLabel("Uploading").or(editor.getByTestId("thumbnail")).first().waitFor();
     const img = editor.getByTestId("thumbnail");
     await img.waitFor({ timeout: 20_000 });
     await editor.waitForFunction(() => {
@@ -206,7 +215,7 @@ try {
     assert.ok(w > 0 && w <= 640, `thumbnail width ${w}`);
   });
 
-  await step("adjust stock and transfer it", async () => {
+  await step("adjust stock, transfer it and count it", async () => {
     const adjust = editor.getByRole("form", { name: "Adjust stock" });
     await adjust.getByLabel("Location").selectOption("default");
     await adjust.getByLabel("Change (negative to take away)").fill("5");
@@ -226,6 +235,13 @@ try {
     const def = await stock.getByRole("row", { name: /DEFAULT/ }).getByRole("cell").first().textContent();
     assert.equal(def, "11");
     await editor.getByRole("cell", { name: "transfer_in" }).waitFor();
+    // A cycle count at the default location finds one more.
+    const count = editor.getByRole("form", { name: "Count stock" });
+    await count.getByLabel("Location").selectOption("default");
+    await count.getByLabel("Counted").fill("12");
+    await count.getByRole("button", { name: "Record count" }).click();
+    await stock.locator("tfoot").getByText("16", { exact: true }).first().waitFor();
+    await editor.getByRole("cell", { name: "cycle_count" }).waitFor();
   });
 
   await step("group it", async () => {
@@ -333,8 +349,8 @@ try {
     assert.equal(rows.length, 2, `rows: ${JSON.stringify(rows)}`);
     const row = Object.fromEntries(header.map((h, i) => [h, rows[1][i]]));
     assert.equal(row.sku, sku);
-    assert.equal(row.quantity, "15");
-    assert.equal(row["onHand:DEFAULT"], "11");
+    assert.equal(row.quantity, "16");
+    assert.equal(row["onHand:DEFAULT"], "12");
     assert.equal(row["onHand:RTM"], "4");
     assert.equal(row.tags, "blue;e2e");
   });
