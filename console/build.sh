@@ -9,8 +9,10 @@ cd "$(dirname "$0")"
 command -v npm >/dev/null || { echo "console/build.sh: npm not found: the console needs Node.js 20.19 or later" >&2; exit 1; }
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-exec 9>.build.lock
-flock 9
+if command -v flock >/dev/null; then # util-linux; not on macOS, where builds are not serialised
+  exec 9>.build.lock
+  flock 9
+fi
 build() {
   if [ ! -f node_modules/.installed ] || [ package-lock.json -nt node_modules/.installed ]; then
     npm ci --no-audit --no-fund || return
