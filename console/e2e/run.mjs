@@ -141,7 +141,7 @@ async function signIn(role, email) {
   await page.goto(`${base}/#/items`);
   await page.waitForURL(/\/dev\/sign-in/);
   await page.getByLabel("Email").fill(email);
-  await page.getByLabel(role).check();
+  await page.locator(`input[name=role][value="${role}"]`).check();
   if (role === "editor") {
     await axe(page, "sign-in");
     await shot(page, "01-sign-in");
@@ -411,6 +411,16 @@ try {
     }
     await nav(viewer, "Export & import").click();
     assert.equal(await viewer.getByRole("button", { name: "Dry run" }).count(), 0);
+  });
+
+  await step("a 403 is explained", async () => {
+    // A Cognito user nobody gave a role: the token is good, every call 403.
+    const nobody = await signIn("none", "nora@example.com");
+    await nobody.getByRole("alert").filter({ hasText: "Your account has no role yet" }).waitFor();
+    await nobody.getByRole("alert").filter({ hasText: "Not allowed: your role does not permit this" }).first().waitFor();
+    await axe(nobody, "no role (403)");
+    await shot(nobody, "10-no-role-403");
+    await nobody.context().close();
   });
 
   await step("a 401 sends the person to sign in again", async () => {

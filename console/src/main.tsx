@@ -1,6 +1,6 @@
 // The Depot console: the inventory in a browser, over Depot's public API.
 import { render } from "preact";
-import { api, useApi } from "./api";
+import { useApi } from "./api";
 import { can, completeSignIn, type RuntimeConfig, session, signIn, signOut, useConfig } from "./auth";
 import { href, useRoute } from "./router";
 import { Alert } from "./util";
@@ -71,6 +71,9 @@ function App() {
         </button>
       </header>
       <main id="main" tabIndex={-1}>
+        {s.role === "none" && (
+          <Alert error="Your account has no role yet, so Depot refuses everything you ask. Ask an admin to make you a viewer, editor or admin, then sign in again." />
+        )}
         {view}
       </main>
     </>
@@ -86,7 +89,6 @@ async function start() {
     useConfig(config);
     useApi(config.apiUrl);
     await completeSignIn();
-    void api; // the client is ready
     render(<App />, root);
   } catch (e) {
     render(<Alert error={`The console could not start: ${(e as Error).message}`} />, root);

@@ -35,8 +35,13 @@ const SignInPath = "/dev/sign-in"
 // token's.
 const TokenTTL = 12 * time.Hour
 
-// Roles are the roles the sign-in page offers (docs/auth.md).
-var Roles = []string{"viewer", "editor", "admin"}
+// Roles are the roles the sign-in page offers (docs/auth.md), and NoRole:
+// a token in no group, as a Cognito user nobody gave a role has, which the
+// API refuses with 403 everywhere.
+var Roles = []string{"viewer", "editor", "admin", NoRole}
+
+// NoRole is the sign-in page's choice of a token without a role.
+const NoRole = "none"
 
 // Config is the console's runtime config (console/src/auth.ts), served at
 // /config.json: make run's says the API is on this origin and sign-in is
@@ -122,7 +127,11 @@ func signIn(w http.ResponseWriter, r *http.Request, issuer Minter, logger *slog.
 		page(w, signInPage, signInData{Roles: Roles, Next: next, Email: email, Role: role, Error: "Give an email address and choose a role."})
 		return
 	}
-	token, err := issuer.Mint(localauth.Claims{Email: email, Groups: []string{role}}, TokenTTL)
+	var groups []string
+	if role != NoRole {
+		groups = []string{role}
+	}
+	token, err := issuer.Mint(localauth.Claims{Email: email, Groups: groups}, TokenTTL)
 	if err != nil {
 		logger.Error("dev sign-in: mint", "error", err.Error())
 		http.Error(w, "could not mint a token", http.StatusInternalServerError)
@@ -168,7 +177,7 @@ var signInPage = template.Must(template.New("sign-in").Parse(`<!doctype html>
 <input type="hidden" name="next" value="{{.Next}}">
 <label>Email<input type="email" name="email" required autocomplete="email" value="{{.Email}}"></label>
 <fieldset><legend>Role</legend>
-{{range .Roles}}<label><input type="radio" name="role" value="{{.}}" required{{if eq . $.Role}} checked{{end}}> {{.}}</label>
+{{range .Roles}}<label><input type="radio" name="role" value="{{.}}" required{{if eq . $.Role}} checked{{end}}> {{if eq . "none"}}no role (every call is refused: 403){{else}}{{.}}{{end}}</label>
 {{end}}</fieldset>
 <button type="submit">Sign in</button>
 </form>

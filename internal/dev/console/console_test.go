@@ -156,6 +156,13 @@ func TestSignInMintsTheChosenRole(t *testing.T) {
 			t.Errorf("next %q was not replaced by /items:\n%s", bad, body)
 		}
 	}
+	// No role: a token in no group.
+	_, body = do(t, h, "POST", "/dev/sign-in", url.Values{"email": {"nobody@example.com"}, "role": {NoRole}})
+	if m := regexp.MustCompile(`setItem\("depot.idToken", "([^"]+)"\)`).FindStringSubmatch(body); m == nil {
+		t.Errorf("no token for no role:\n%s", body)
+	} else if claims, err := v.Verify(m[1], time.Now()); err != nil || claims[localauth.GroupsClaim] != "" || claims["email"] != "nobody@example.com" {
+		t.Errorf("no role: claims %v, %v; want no groups", claims, err)
+	}
 	res, body = do(t, h, "POST", "/dev/sign-in", url.Values{"email": {"a@example.com"}, "role": {"root"}})
 	if res.StatusCode != 400 || strings.Contains(body, "depot.idToken") {
 		t.Errorf("an unknown role: %d\n%s", res.StatusCode, body)
