@@ -49,8 +49,9 @@ help:
 	@echo '  make unit         unit tests (go test -race, every package but the integration suite)'
 	@echo '  make fuzz [FUZZTIME=10s]  every fuzz target (FuzzXxx) for FUZZTIME each, one at a time: the execs of'
 	@echo '                    each and a table; fails on a crash (make unit runs their seed corpora only)'
-	@echo '  make integration  the integration suite (internal/itest) on the embedded engines'
-	@echo '  make integration-moto  the same suite against a moto server started for the run'
+	@echo '  make integration  the integration suite (internal/itest) on the embedded engines, under the race'
+	@echo '                    detector, ITEST_PARALLEL (4) tests at a time'
+	@echo '  make integration-moto  the same suite against a moto server started for the run (no race detector)'
 	@echo '  make contract     schemathesis (every check, 50+ examples an operation) against make run'"'"'s API and its /openapi.yaml'
 	@echo '  make template-lint     cfn-lint, sam validate --lint and checkov (pinned; every finding fixed or skipped'
 	@echo '                    in template.yaml with its reason) on template.yaml'
@@ -156,13 +157,22 @@ fuzz:
 	GO='$(GO)' tools/fuzz.sh '$(FUZZTIME)' '$(FUZZMINIMIZETIME)' $(UNIT_PKGS)
 
 # The integration suite (HTTP -> gateway -> handlers -> SDK -> engine) on the
-# embedded engines.
+# embedded engines, under the race detector. Its tests run ITEST_PARALLEL at
+# a time (each has a table and a bucket of its own). The embedded DynamoDB
+# runs in a process of its own (cmd/depot-dynamodb, tools/with-dynamodb.sh),
+# built without the detector, which slowed minidyn's table scans and copies
+# several times over: the detector watches Depot's code, the engine runs at
+# full speed; the suite's S3 and its notifications stay in process.
+ITEST_PARALLEL ?= 4
 integration:
-	$(GO) test -race -count=1 -timeout $(ITEST_TIMEOUT) $(ITEST_PKGS)
+	$(GO) build -o '$(BIN)/depot-dynamodb' ./cmd/depot-dynamodb
+	tools/with-dynamodb.sh '$(BIN)/depot-dynamodb' $(GO) test -race -count=1 -parallel $(ITEST_PARALLEL) -timeout $(ITEST_TIMEOUT) $(ITEST_PKGS)
 
-# The same integration suite against a moto server on a loopback port.
+# The same integration suite against a moto server on a loopback port. A
+# race does not depend on the engine, so the detector runs once, above:
+# here the suite checks the engines agree.
 integration-moto: $(VENV_STAMP)
-	VENV=$(VENV) tools/with-moto.sh $(GO) test -race -count=1 -timeout $(ITEST_TIMEOUT) $(ITEST_PKGS)
+	VENV=$(VENV) tools/with-moto.sh $(GO) test -count=1 -parallel $(ITEST_PARALLEL) -timeout $(ITEST_TIMEOUT) $(ITEST_PKGS)
 
 # The spec and the server must agree: schemathesis against the API as make
 # run serves it (tools/schemathesis.sh), with an admin token.

@@ -194,6 +194,7 @@ func audit(t *testing.T, a *auditfn.Auditor) (*dynamo.AuditReport, []string) {
 // straight to the engine, and checks that the audit reports exactly what
 // was broken, and nothing once it is put back.
 func TestAuditFindsPlantedDrift(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.buildAuditCatalogue()
 	a := e.auditor()

@@ -14,6 +14,7 @@ import (
 // without a token, with broken tokens, with a role too low and with the
 // role the route needs.
 func TestEveryRouteIsGuarded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.createItem(`{"sku":"GUARD-1","name":"Guarded"}`)["id"].(string)
 	now := time.Now()
@@ -98,6 +99,7 @@ func TestEveryRouteIsGuarded(t *testing.T) {
 // TestAuditNamesEachActor: one user creates, another patches, a third
 // deletes; every audit field and ledger line names the right one.
 func TestAuditNamesEachActor(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	item := e.must(http.StatusCreated, req{Method: "POST", Path: "/items", Body: `{"sku":"AUDIT-1","name":"Audited","quantity":2}`,
 		Header: as(editorEmail)}).json(t)
@@ -135,6 +137,7 @@ func TestAuditNamesEachActor(t *testing.T) {
 }
 
 func TestJWKSIsServed(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	res := e.do(req{Method: "GET", Path: "/.well-known/jwks.json", NotInSpec: true, Header: map[string]string{"Authorization": ""}})
 	if res.Status != http.StatusOK || !strings.Contains(string(res.Body), `"kid":"`+issuer.KeyID()+`"`) {

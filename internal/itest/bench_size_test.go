@@ -83,6 +83,7 @@ func numberSize(s string) int {
 }
 
 func TestRecordSize(t *testing.T) {
+	t.Parallel()
 	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 	n := func(v string) types.AttributeValue { return &types.AttributeValueMemberN{Value: v} }
 	for _, c := range []struct {

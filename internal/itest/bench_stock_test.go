@@ -165,6 +165,7 @@ func readFloors(path string) (map[string]floor, error) {
 // TestStockFloors checks that BenchmarkStock has an operation for each row
 // of §7's table and a row for each operation.
 func TestStockFloors(t *testing.T) {
+	t.Parallel()
 	floors, err := readFloors(dataModelDoc)
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 // TestDynamoDBCallsPerOperation pins the DynamoDB calls each operation makes,
 // read from the request's log line (counted by an SDK middleware).
 func TestDynamoDBCallsPerOperation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.createItem(`{"sku":"CALLS-1","name":"Counted","quantity":1}`)["id"].(string)
 	idem := map[string]string{"Content-Type": "application/json", "Idempotency-Key": "calls-key"}
@@ -71,6 +72,7 @@ func TestDynamoDBCallsPerOperation(t *testing.T) {
 // stock operations: a stock change is one BatchGetItem and one
 // transaction; reading stock as of a time is one Query per level more.
 func TestDynamoDBCallsOfStockOperations(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	loc := e.createLocation("CALLS")
 	id := e.createItem(`{"sku":"CALLS-S","name":"Counted","quantity":5}`)["id"].(string)

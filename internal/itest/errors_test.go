@@ -8,6 +8,7 @@ import (
 )
 
 func TestBadInputIsAProblemNeverAWrite(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.createItem(`{"sku":"OK-1","name":"Fine","quantity":1}`)["id"].(string)
 	big := `{"sku":"BIG-1","name":"` + strings.Repeat("x", 70<<10) + `"}`
@@ -122,6 +123,7 @@ func hasFieldError(p map[string]any, field string) bool {
 }
 
 func TestUnknownRouteIsGatewayNotFound(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	res := e.do(req{Method: "GET", Path: "/nowhere", NotInSpec: true})
 	if res.Status != http.StatusNotFound || string(res.Body) != `{"message":"Not Found"}` {

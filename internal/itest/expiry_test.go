@@ -16,6 +16,7 @@ import (
 // describes it, and a replay of the request is upload_expired. A new
 // upload replaces it.
 func TestUploadNeverSentExpires(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	now := time.Now()
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }

@@ -13,6 +13,7 @@ import (
 // allow each, which the least-privilege check at the end of the suite
 // holds it to (every index declared is one a test saw it query).
 func TestExportFiltersReadTheirIndexes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createItem(`{"sku":"IDX-1","name":"Bolt","quantity":1,"reorderPoint":5}`)
 	e.createItem(`{"sku":"IDX-2","name":"Anchor","quantity":9,"reorderPoint":5}`)

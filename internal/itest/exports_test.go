@@ -39,6 +39,7 @@ func (e *env) exportService() *usecase.Service {
 // file go through the real SDK to each engine; the file is the CSV of the
 // items, hostile cells neutralised, and a second run changes nothing.
 func TestExportThroughTheEngines(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createItem(`{"sku":"EXP-1","name":"=1+2","description":"@cmd, \"quoted\"\nnext line","tags":["a;b","émoji 🧰"],"quantity":3}`)
 	e.createItem(`{"sku":"EXP-2","name":"Écrou M8","quantity":0,"reorderPoint":5}`)
@@ -93,6 +94,7 @@ func TestExportThroughTheEngines(t *testing.T) {
 // small one, a part uploaded twice, completed into one object; an upload
 // aborted.
 func TestMultipartUploadOnTheEngines(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	svc := e.exportService()
 	ctx := context.Background()
@@ -167,6 +169,7 @@ func download(t *testing.T, url string) (*http.Response, []byte) {
 // an attachment; the rows are the filtered items. The same key replays;
 // the list shows the newest first.
 func TestExportThroughTheAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for i := range 5 {
 		tags := `["bulk"]`
@@ -249,6 +252,7 @@ func TestExportThroughTheAPI(t *testing.T) {
 // failed with the error (aborting what is left of its upload), and GET
 // shows why.
 func TestExportWorkerGivesUp(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createItem(`{"sku":"GONE-1","name":"Gone"}`)
 	svc := e.exportService()
@@ -307,6 +311,7 @@ func withKey(h map[string]string, key string) map[string]string {
 // the job, stops, and sends it to the queue again; the next delivery (the
 // queue's own, to the stack's worker) finishes it.
 func TestExportHandsOver(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createItem(`{"sku":"HAND-1","name":"Handed over"}`)
 	svc := e.exportService()
@@ -351,6 +356,7 @@ func (k *killingExports) SaveExport(ctx context.Context, c inventory.ExportChang
 // upload completed but not recorded) resumes on the next delivery, and the
 // file equals an uninterrupted run's byte for byte.
 func TestExportResumesOnTheEngines(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for i := range 4 {
 		e.createItem(fmt.Sprintf(`{"sku":"KILL-%d","name":"=Row %d, \"q\"","tags":["t;%d"],"quantity":%d}`, i, i, i, i))

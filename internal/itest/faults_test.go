@@ -806,6 +806,7 @@ func (k *worker) importFile() bool {
 // sums, group member counts, tag counts, names, deletions, the images with
 // no orphan object, every export and import finished with its rows).
 func TestMixedWorkloadUnderFaults(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	workers, perWorker := faultWorkloadSize()
 	seed := faultSeed()
@@ -853,22 +854,29 @@ func TestMixedWorkloadUnderFaults(t *testing.T) {
 	report := in.Report()
 
 	c := w.c
+	phase := time.Now()
 	redriven := w.settleWorkers(t)
+	settled := time.Since(phase)
 	// The audit (every invariant, table-wide, and the image objects)
 	// finds no drift.
+	phase = time.Now()
 	audited, drifts := audit(t, e.auditor())
 	if audited.Drift != 0 {
 		t.Errorf("the audit found %d drifts: %v", audited.Drift, drifts)
 	}
+	auditTook := time.Since(phase)
+	phase = time.Now()
 	w.check(t)
+	checked := time.Since(phase)
 	for _, p := range c.problems {
 		t.Error(p)
 	}
 	if report.Total("DynamoDB") == 0 || report.Total("S3") == 0 || report.Runs == 0 {
 		t.Errorf("the faults were not all injected:\n%v", report)
 	}
-	t.Logf("seed %d: %d workers × %d operations; setup %v, workload %v, checks %v", seed, workers, perWorker,
-		setup.Round(time.Millisecond), load.Round(time.Millisecond), (time.Since(start) - setup - load).Round(time.Millisecond))
+	t.Logf("seed %d: %d workers × %d operations; setup %v, workload %v, checks %v (settling the workers %v, the audit %v, the state against the model %v)",
+		seed, workers, perWorker, setup.Round(time.Millisecond), load.Round(time.Millisecond), (time.Since(start) - setup - load).Round(time.Millisecond),
+		settled.Round(time.Millisecond), auditTook.Round(time.Millisecond), checked.Round(time.Millisecond))
 	t.Logf("faults injected:\n%v", report)
 	t.Logf("requests: %d logical, %d sent; retries %v; the slowest took %v: %s", c.ops, c.attempts, c.retries, c.slowest.Round(time.Millisecond), c.slow)
 	t.Logf("answers: %v", c.finals)

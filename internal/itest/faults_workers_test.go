@@ -70,6 +70,7 @@ func waitNotifiers(t *testing.T) {
 // with a matching If-Match succeeds (not 412), and a worker's save of its
 // job goes on (the job is not another worker's).
 func TestTransactionConflictIsNoChange(t *testing.T) {
+	t.Parallel()
 	e, in := newFaultEnv(t, faults.Config{Seed: faultSeed()}, nil)
 	id := e.createItem(`{"sku":"TC-1","name":"Conflicted"}`)["id"].(string)
 	in.FailNext("TransactWriteItems", faults.TransactionConflict, 0)
@@ -87,6 +88,7 @@ func TestTransactionConflictIsNoChange(t *testing.T) {
 // worker's own save, not another worker's: the job goes on, at every save
 // of an export and of an import.
 func TestLostAnswerToAWorkerSave(t *testing.T) {
+	t.Parallel()
 	e, in := newFaultEnv(t, faults.Config{Seed: faultSeed()}, nil)
 	e.eachWorkerSave(t, in, faults.TimeoutAfterSend, 1)
 }
@@ -97,6 +99,7 @@ func TestLostAnswerToAWorkerSave(t *testing.T) {
 // recorded — the upload it names is not aborted — and the next delivery
 // finishes it, at every save of an export and of an import.
 func TestWorkerSaveUnknownPastRetries(t *testing.T) {
+	t.Parallel()
 	e, in := newFaultEnv(t, faults.Config{Seed: faultSeed()}, nil)
 	e.eachWorkerSave(t, in, faults.TimeoutAfterSend, 4) // DynamoDB's client makes 4 attempts
 }
@@ -177,6 +180,7 @@ func (e *env) eachWorkerSave(t *testing.T, in *faults.Injector, kind faults.Kind
 // more, the upload deleted and the old image's objects gone, nothing else
 // left.
 func TestMakeThumbnailsKilledAnywhere(t *testing.T) {
+	t.Parallel()
 	e, in := newFaultEnv(t, faults.Config{}, nil)
 	photo := pngWithAlpha(t, 40, 30)
 	ctx := context.Background()
@@ -347,6 +351,7 @@ func killAt(calls int) []int {
 // on the next delivery with the file of an uninterrupted run, byte for
 // byte.
 func TestExportKilledAnywhere(t *testing.T) {
+	t.Parallel()
 	e, in := newFaultEnv(t, faults.Config{}, nil)
 	for i := range 3 {
 		e.createItem(fmt.Sprintf(`{"sku":"XK-%d","name":"=Row %d, \"q\"","tags":["t;%d"],"quantity":%d}`, i, i, i, i+1))
@@ -390,6 +395,7 @@ func TestExportKilledAnywhere(t *testing.T) {
 // results and the items of an uninterrupted run: no row applied twice,
 // each reported as what it did.
 func TestImportKilledAnywhere(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	runs := 0
 	var wantResults, wantState string
@@ -522,6 +528,7 @@ func faultSeed() uint64 {
 // each delivery, and on the last the job is marked failed with the error
 // and its results upload aborted.
 func TestImportGivesUpAbortingItsResults(t *testing.T) {
+	t.Parallel()
 	e, in := newFaultEnv(t, faults.Config{Seed: faultSeed()}, nil)
 	ctx := context.Background()
 	svc, err := lambdafn.NewService(ctx, e.stack.Settings) // with the stack's queue and ImportItems

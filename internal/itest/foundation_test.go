@@ -51,6 +51,7 @@ func activityTypes(acts []map[string]any) string {
 // TestActivityTrail: every change to an item is in its activity, newest
 // first, with who, when, what and why; a change that fails leaves none.
 func TestActivityTrail(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.createItem(`{"sku":"ACT-1","name":"Tracked","quantity":5,"tags":["a"]}`)["id"].(string)
 	admin := as(adminEmail)
@@ -126,6 +127,7 @@ func TestActivityTrail(t *testing.T) {
 // item links its ready image with URLs that work, served as the image's
 // type (the functions' roles may sign them).
 func TestItemResponsesLinkReadyImages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.createItem(`{"sku":"LINK-1","name":"Linked"}`)["id"].(string)
 	up := e.askUpload(id, "image/png")
@@ -158,6 +160,7 @@ func TestItemResponsesLinkReadyImages(t *testing.T) {
 // TestIfMatchFollowsRFC9110: a value outside the grammar is invalid_header;
 // comparison is strong, so a weak tag never matches.
 func TestIfMatchFollowsRFC9110(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.createItem(`{"sku":"IFM-1","name":"Guarded"}`)["id"].(string)
 	patch := func(ifMatch string, want int) result {
@@ -183,6 +186,7 @@ func TestIfMatchFollowsRFC9110(t *testing.T) {
 }
 
 func TestUnknownQueryParametersAreRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.createItem(`{"sku":"Q-1","name":"Queried"}`)["id"].(string)
 	for _, path := range []string{"/items?color=red", "/items?limit=1&limit=2", "/items/" + id + "?x=1",
@@ -212,6 +216,7 @@ func hasFieldErrorPrefix(p map[string]any, prefix string) bool {
 
 // TestZeroFractionIntegers: as JSON Schema says, 5.0 is the integer 5.
 func TestZeroFractionIntegers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	item := e.createItem(`{"sku":"ZF-1","name":"Whole","quantity":5.0,"reorderPoint":2e0}`)
 	if item["quantity"] != 5.0 || item["reorderPoint"] != 2.0 {
@@ -230,6 +235,7 @@ func TestZeroFractionIntegers(t *testing.T) {
 // sent; "/items/.." is the item "..", which does not exist — a problem,
 // never a redirect.
 func TestDotSegmentsAreNotFound(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, c := range []struct{ method, path string }{
 		{"GET", "/items/.."}, {"GET", "/items/."}, {"POST", "/items/../restore"}, {"GET", "/items/%2E%2E/history"},
@@ -255,6 +261,7 @@ func TestDotSegmentsAreNotFound(t *testing.T) {
 // TestIdempotencyScopesOfOtherCallersNeverMeet: the collision a probe
 // found, "a@x#k" with key "1" and "a@x" with key "k#1", makes two items.
 func TestIdempotencyScopesOfOtherCallersNeverMeet(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var ids []string
 	for _, c := range []struct{ email, key, sku string }{{"a@x#k", "1", "SC-1"}, {"a@x", "k#1", "SC-2"}} {
@@ -277,6 +284,7 @@ func TestIdempotencyScopesOfOtherCallersNeverMeet(t *testing.T) {
 // TestUploadFormsAreNeverReplayedExpired: a replayed image-upload request
 // whose form has expired is not handed back as usable.
 func TestUploadFormsAreNeverReplayedExpired(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	offset := time.Duration(0)
 	e := newEnvWith(t, func(s *lambdafn.Settings) {
@@ -301,6 +309,7 @@ func TestUploadFormsAreNeverReplayedExpired(t *testing.T) {
 // the presigned POST's policy keeps out of S3, but which MakeThumbnails must
 // not trust) fails the image and is deleted; it is not an error to retry.
 func TestOverLimitUploadIsRejectedForGood(t *testing.T) {
+	t.Parallel()
 	e := newEnvWith(t, func(s *lambdafn.Settings) { s.MaxUpload = 1000 })
 	id := e.createItem(`{"sku":"BIG-1","name":"Too big"}`)["id"].(string)
 	up := e.askUpload(id, "image/png")
@@ -331,6 +340,7 @@ func TestOverLimitUploadIsRejectedForGood(t *testing.T) {
 // TestIdempotencyKeysWithCommas: API Gateway passes a header as one string;
 // the Lambda adapter would split it at commas. A key with commas works.
 func TestIdempotencyKeysWithCommas(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	key := map[string]string{"Content-Type": "application/json", "Idempotency-Key": "order 7, line 2,"}
 	first := e.must(http.StatusCreated, req{Method: "POST", Path: "/items", Body: `{"sku":"COMMA-1","name":"Keyed"}`, Header: key})
@@ -344,6 +354,7 @@ func TestIdempotencyKeysWithCommas(t *testing.T) {
 // answers as template.yaml's CorsConfiguration says (the AllowedOrigins
 // parameter's default, http://localhost:3000).
 func TestCORSThroughTheGateway(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	origin := "http://localhost:3000"
 	pre, err := http.NewRequest(http.MethodOptions, e.url+"/items", nil)
@@ -375,6 +386,7 @@ func TestCORSThroughTheGateway(t *testing.T) {
 // TestCreateTakesNullForNotSet: as openapi.yaml says, null in a new item's
 // description or reorderPoint is the same as leaving it out.
 func TestCreateTakesNullForNotSet(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	item := e.createItem(`{"sku":"NULL-1","name":"Nothing set","description":null,"reorderPoint":null}`)
 	if item["description"] != "" || item["reorderPoint"] != nil {

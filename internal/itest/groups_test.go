@@ -30,6 +30,7 @@ func idsOf(t *testing.T, page map[string]any, field string) []string {
 // batch, the item's groups, soft delete and restore of a member item and of
 // the group, with each answer in openapi.yaml.
 func TestGroupLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.createItem(`{"sku":"GRP-A","name":"Hex bolt M8×40","tags":["fasteners"]}`)["id"].(string)
 	b := e.createItem(`{"sku":"GRP-B","name":"Écrou M8"}`)["id"].(string)
@@ -151,6 +152,7 @@ func jsonEqual(a, b any) bool {
 // tag edits on overlapping items leave memberCount and every tag count equal
 // to what the items say.
 func TestCountsStayExactUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const items = 24
 	var ids []string
@@ -224,6 +226,7 @@ func TestCountsStayExactUnderConcurrency(t *testing.T) {
 // TestSearchAndGroupErrors: each error code of groups, membership and the
 // filters of GET /items is reached, as a problem with its code.
 func TestSearchAndGroupErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	item := e.createItem(`{"sku":"ERR-1","name":"Hex bolt"}`)["id"].(string)
 	gone := e.createItem(`{"sku":"ERR-2","name":"Gone"}`)["id"].(string)

@@ -21,6 +21,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	depot "github.com/depot-inventory/depot"
 	"github.com/depot-inventory/depot/internal/dev/apitest"
 	"github.com/depot-inventory/depot/internal/dev/localauth"
@@ -113,7 +117,9 @@ func newEnvWith(t *testing.T, edit func(*lambdafn.Settings)) *env {
 	name := fmt.Sprintf("depot-itest-%d-%d", os.Getpid(), n)
 	logs := &logBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
-	settings := lambdafn.Settings{TableName: name, BucketName: strings.ToLower(name)}
+	settings := lambdafn.Settings{TableName: name, BucketName: strings.ToLower(name),
+		DynamoDBOptions: []func(*dynamodb.Options){func(o *dynamodb.Options) { o.Retryer = shortBackoff(o.Retryer) }},
+		S3Options:       []func(*s3.Options){func(o *s3.Options) { o.Retryer = shortBackoff(o.Retryer) }}}
 	if edit != nil {
 		edit(&settings)
 	}
@@ -125,6 +131,15 @@ func newEnvWith(t *testing.T, edit func(*lambdafn.Settings)) *env {
 	t.Cleanup(srv.Close)
 	return &env{t: t, url: srv.URL, logs: logs, stack: stack}
 }
+
+// shortBackoff keeps the SDK's retries (which errors, how many attempts,
+// the retry quota) and waits testBackoff between them instead of up to
+// 2^attempt seconds: the faults the suite injects come from its fault layer,
+// not from a loaded engine that waiting would relieve, and the SDK's own
+// waits made the fault workload spend most of its time asleep.
+func shortBackoff(r aws.Retryer) aws.Retryer { return retry.AddWithMaxBackoffDelay(r, testBackoff) }
+
+const testBackoff = 20 * time.Millisecond
 
 // result is a response read whole.
 type result struct {

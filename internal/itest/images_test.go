@@ -152,6 +152,7 @@ func fetch(t *testing.T, url string) (int, string, []byte) {
 }
 
 func TestImageUploadMakesThumbnails(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	admin := as(adminEmail)
 	admin["Content-Type"] = "application/json"
@@ -231,6 +232,7 @@ func TestImageUploadMakesThumbnails(t *testing.T) {
 }
 
 func TestBrokenUploadFails(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.createItem(`{"sku":"IMG-2","name":"Not a photo"}`)["id"].(string)
 	up := e.askUpload(id, "image/jpeg")
@@ -246,6 +248,7 @@ func TestBrokenUploadFails(t *testing.T) {
 }
 
 func TestRacingUploadsLaterWinsNoOrphans(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.createItem(`{"sku":"IMG-3","name":"Twice pictured"}`)["id"].(string)
 	// A first image, ready; then two uploads asked for, both sent.
@@ -273,6 +276,7 @@ func TestRacingUploadsLaterWinsNoOrphans(t *testing.T) {
 }
 
 func TestUploadRules(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.createItem(`{"sku":"IMG-4","name":"Rules"}`)["id"].(string)
 	for _, c := range []struct {

@@ -110,6 +110,7 @@ func resultStatuses(rows [][]string) string {
 // each get their error while good rows land; the same file again changes
 // nothing.
 func TestImportRoundTripAndEdits(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	loc := e.must(http.StatusCreated, req{Method: "POST", Path: "/locations", Header: as(adminEmail),
 		Body: `{"code":"RTM-1","name":"Rotterdam"}`}).json(t)
@@ -199,6 +200,7 @@ func TestImportRoundTripAndEdits(t *testing.T) {
 // and changes nothing; S3 refuses a file over the limit by the form's
 // policy; imports list newest first; unknown ids are 404.
 func TestImportRefusals(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.createItem(`{"sku":"RF-A","name":"A","quantity":1}`)
 	before := e.snapshot(a["id"].(string))
@@ -293,6 +295,7 @@ func (e *env) catalogueState() string {
 // results file of an uninterrupted run: no row applied twice, each
 // reported as what it did.
 func TestImportResumesOnTheEngines(t *testing.T) {
+	t.Parallel()
 	file := []byte("sku,name,quantity\r\nRS-0,Zero renamed,10\r\nRS-1,One,1\r\nRS-NEW,New,4\r\nRS-2,,2\r\nRS-0,Zero again,0\r\n")
 	run := func(kill int) (string, string) {
 		e := newEnv(t)

@@ -18,6 +18,7 @@ import (
 )
 
 func TestItemLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.must(http.StatusOK, req{Method: "GET", Path: "/health"})
 	spec := e.must(http.StatusOK, req{Method: "GET", Path: "/openapi.yaml"})
@@ -90,6 +91,7 @@ func TestItemLifecycle(t *testing.T) {
 }
 
 func TestDeleteRestoreKeepsEveryField(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	item := e.createItem(`{"sku":"KEEP-1","name":"Keeper","description":"all fields","quantity":3,"tags":["a","b"],"reorderPoint":0}`)
 	id := item["id"].(string)
@@ -109,6 +111,7 @@ func TestDeleteRestoreKeepsEveryField(t *testing.T) {
 }
 
 func TestDeleteFreesSKUAndRestoreConflicts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	first := e.createItem(`{"sku":"DUP-1","name":"First"}`)["id"].(string)
 	if code := e.must(http.StatusConflict, req{Method: "POST", Path: "/items", Body: `{"sku":"DUP-1","name":"Again"}`}).code(t); code != "sku_conflict" {
@@ -128,6 +131,7 @@ func TestDeleteFreesSKUAndRestoreConflicts(t *testing.T) {
 }
 
 func TestConcurrentCreatesOfOneSKU(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const n = 20
 	statuses := make([]int, n)
@@ -151,6 +155,7 @@ func TestConcurrentCreatesOfOneSKU(t *testing.T) {
 }
 
 func TestConcurrentPatchesWithOneETag(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.createItem(`{"sku":"ETAG-1","name":"Contended","quantity":1}`)["id"].(string)
 	const n = 2
@@ -187,6 +192,7 @@ func TestConcurrentPatchesWithOneETag(t *testing.T) {
 }
 
 func TestCursorPagesCoverEveryItemOnce(t *testing.T) {
+	t.Parallel()
 	const limit = 3
 	for _, n := range []int{0, 1, limit, limit + 1, 2*limit + 2} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
@@ -232,6 +238,7 @@ func TestCursorPagesCoverEveryItemOnce(t *testing.T) {
 }
 
 func TestDeletedItemsNewestFirst(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var ids []string
 	for i := range 3 {
@@ -258,6 +265,7 @@ func TestDeletedItemsNewestFirst(t *testing.T) {
 }
 
 func TestIdempotentReplayWritesNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	key := map[string]string{"Idempotency-Key": "create-widget-7"}
 	body := `{"sku":"IDEM-1","name":"Once","quantity":4}`
@@ -310,6 +318,7 @@ func TestIdempotentReplayWritesNothing(t *testing.T) {
 // TestIdempotencyRecordsLastADay: the stored first response is found within
 // 24 hours of the request and not after.
 func TestIdempotencyRecordsLastADay(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.must(http.StatusCreated, req{Method: "POST", Path: "/items", Body: `{"sku":"TTL-1","name":"Once a day"}`,
 		Header: map[string]string{"Idempotency-Key": "ttl-key"}})

@@ -11,6 +11,7 @@ import (
 )
 
 func TestDefaultLocationExistsOnAFreshDeploy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	res := e.must(http.StatusOK, req{Method: "GET", Path: "/locations/default", Header: as(viewerEmail)})
 	loc := res.json(t)
@@ -33,6 +34,7 @@ func TestDefaultLocationExistsOnAFreshDeploy(t *testing.T) {
 }
 
 func TestLocationLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	seen := codes{}
 	code := func(want int, q req) {
@@ -133,6 +135,7 @@ func TestLocationLifecycle(t *testing.T) {
 }
 
 func TestLocationStockAndHistory(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	loc := e.createLocation("HST")
 	var items []string

@@ -136,6 +136,7 @@ func seedCatalogue(tb testing.TB, table string, n int, plain bool) catalogue {
 }
 
 func TestSearchOracle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	n := oracleItems()

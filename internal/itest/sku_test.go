@@ -23,6 +23,7 @@ import (
 // live item with that SKU (a race with a delete or a SKU change) finds
 // nothing.
 func TestFindItemBySKU(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	cfg, err := config.LoadDefaultConfig(ctx)

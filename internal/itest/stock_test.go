@@ -17,6 +17,7 @@ import (
 )
 
 func TestAdjustmentsCountsAndTransfers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	rtm := e.createLocation("RTM")
 	bolt := e.createItem(fmt.Sprintf(`{"sku":"BOLT","name":"Bolt","quantity":10,"locationId":%q}`, rtm))
@@ -122,6 +123,7 @@ func TestAdjustmentsCountsAndTransfers(t *testing.T) {
 }
 
 func TestStockErrorCodes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	seen := codes{}
 	loc := e.createLocation("ERR")
@@ -216,6 +218,7 @@ func manyLines(item string, n int) []line {
 }
 
 func TestPatchQuantityCorrectsTheOneStockedLevel(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	loc := e.createLocation("ONE")
 	id := e.createItem(fmt.Sprintf(`{"sku":"PQ-1","name":"x","quantity":6,"locationId":%q}`, loc))["id"].(string)
@@ -249,6 +252,7 @@ func TestPatchQuantityCorrectsTheOneStockedLevel(t *testing.T) {
 }
 
 func TestLowStockIsExact(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	loc := e.createLocation("LOW")
 	a := e.createItem(`{"sku":"LOW-A","name":"a","quantity":5,"reorderPoint":5}`)["id"].(string)
@@ -293,6 +297,7 @@ func TestLowStockIsExact(t *testing.T) {
 // workers. Every 2xx is exactly one ledger line, the final on hand is the
 // start plus the 2xx deltas, and on hand never went below 0.
 func TestConcurrentAdjustmentsOnOneLevel(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.createItem(`{"sku":"HOT-1","name":"Hot","quantity":20}`)["id"].(string)
 	const workers, total = 16, 100
@@ -367,6 +372,7 @@ func TestConcurrentAdjustmentsOnOneLevel(t *testing.T) {
 // race adjustments of both; the total across locations changes by exactly
 // the accepted adjustments' deltas.
 func TestTransfersRacingAdjustments(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.createLocation("RACE-A")
 	b := e.createLocation("RACE-B")
@@ -429,6 +435,7 @@ func TestTransfersRacingAdjustments(t *testing.T) {
 // TestTransferToALocationDeletedMeanwhile: the destination is deleted
 // between the transfer's read and its commit; the transfer fails whole.
 func TestTransferToALocationDeletedMeanwhile(t *testing.T) {
+	t.Parallel()
 	var (
 		once  sync.Once
 		onTx  func()
@@ -485,6 +492,7 @@ func isTransfer(tx *dynamodb.TransactWriteItemsInput) bool {
 // TestEveryPOSTIsIdempotent: a retry with the same Idempotency-Key answers
 // the first result and writes nothing more.
 func TestEveryPOSTIsIdempotent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	loc := e.createLocation("IDEM")
 	id := e.createItem(`{"sku":"IDEM-1","name":"x","quantity":10}`)["id"].(string)
@@ -538,6 +546,7 @@ func TestEveryPOSTIsIdempotent(t *testing.T) {
 // the test keeps from the answers, at instants before, on and between
 // lines, including two lines in one millisecond.
 func TestStockAsOfATime(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	clock := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/truora/minidyn/server"
@@ -26,8 +27,11 @@ type Engine struct {
 	onClose func() error // runs once the server has stopped (nil: nothing)
 }
 
-// Close stops the engine.
+// Close stops the engine (one another process serves: nothing).
 func (e *Engine) Close() error {
+	if e.srv == nil {
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	err := e.srv.Shutdown(ctx)
@@ -54,7 +58,27 @@ func startDynamoDB(store *DataStore) (*Engine, error) {
 		}
 		h = j.dynamoDBLogged(engine)
 	}
-	return serve("minidyn (embedded DynamoDB)", withCRC32(h))
+	return serve("minidyn (embedded DynamoDB)", withCRC32(tableLocked(h)))
+}
+
+// tableLocked makes minidyn safe for requests on several tables at once
+// (the integration suite's tests run in parallel, a table each): its
+// CreateTable, UpdateTable and DeleteTable change its map of tables
+// without the lock its other operations take, so they run here alone,
+// every other request beside the others.
+func tableLocked(next http.Handler) http.Handler {
+	var mu sync.RWMutex
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Header.Get("X-Amz-Target") {
+		case "DynamoDB_20120810.CreateTable", "DynamoDB_20120810.UpdateTable", "DynamoDB_20120810.DeleteTable":
+			mu.Lock()
+			defer mu.Unlock()
+		default:
+			mu.RLock()
+			defer mu.RUnlock()
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // StartS3 starts the embedded S3 (gofakes3, in memory) on a loopback port:

@@ -145,8 +145,11 @@ func UseEnginesWith(opts EngineOptions) (*Engines, error) {
 			return nil, err
 		}
 	}
-	ddb, err := startDynamoDB(e.Data)
-	if err != nil {
+	var ddb *Engine
+	if url := os.Getenv(DynamoDBProcessEnv); url != "" && e.Data == nil {
+		// The same engine, in a process of its own (cmd/depot-dynamodb).
+		ddb = &Engine{Name: "minidyn (embedded DynamoDB, its own process)", URL: url}
+	} else if ddb, err = startDynamoDB(e.Data); err != nil {
 		_ = e.closeData()
 		return nil, err
 	}
@@ -171,6 +174,13 @@ func UseEnginesWith(opts EngineOptions) (*Engines, error) {
 	e.S3 = s3e.Name + " at " + s3e.URL
 	return e, nil
 }
+
+// DynamoDBProcessEnv names the URL of an embedded DynamoDB already
+// serving in a process of its own (cmd/depot-dynamodb): UseEngines uses it
+// instead of starting one, and still starts the embedded S3 with its
+// notifications (unlike AWS_ENDPOINT_URL*, which make every engine
+// external). make integration sets it (tools/with-dynamodb.sh).
+const DynamoDBProcessEnv = "DEPOT_DYNAMODB_URL"
 
 func endpointOf(service string) string {
 	if v := os.Getenv("AWS_ENDPOINT_URL_" + service); v != "" {
