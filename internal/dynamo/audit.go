@@ -150,8 +150,10 @@ type AuditReport struct {
 }
 
 // ShipmentsNote says how committed and incoming are checked.
-const ShipmentsNote = "shipments do not exist yet: every level's committed and incoming are checked against 0, " +
-	"what open shipments hold (their records, once they exist, add to the expected figures)"
+const ShipmentsNote = "every level's committed and incoming are checked against what open shipments hold: " +
+	"committed at the origin of each ready shipment, incoming at the warehouse destination of each shipped or " +
+	"partially received one (what remains to be received), and, for a transition in progress, the lines of the steps " +
+	"it has applied and not undone (docs/shipments.md)"
 
 // Audit checks the table and, with objects, the bucket's image objects.
 // It returns an error only when it could not read them; drift is in the
@@ -323,10 +325,10 @@ type pass struct {
 	groups      map[string]inventory.Group
 	locations   map[string]inventory.Location
 	// commitments are what open shipments hold at each level: committed
-	// at their source, incoming at their destination. No shipment exists
-	// yet, so it is empty and every level is expected at 0; shipment
-	// records, once they exist, add to it (addRecord).
+	// at their source, incoming at their destination (shipmentCommitments,
+	// from the shipments' records addRecord gathers).
 	commitments map[inventory.LevelKey]commitment
+	shipments   map[string][]attrMap // a shipment's records, by shipment id
 }
 
 type commitment struct{ Committed, Incoming int64 }
@@ -354,10 +356,12 @@ func runPass(ctx context.Context, db ScanAPI, table string, objects ObjectLister
 	p := &pass{emit: emit, records: map[string]int64{}, items: map[string]*itemAudit{},
 		skuMarkers: map[string]string{}, codeMarkers: map[string]string{}, nameMarkers: map[string]string{},
 		tagEntries: map[string]bool{}, tagCounters: map[string]int64{}, groups: map[string]inventory.Group{},
-		locations: map[string]inventory.Location{}, commitments: map[inventory.LevelKey]commitment{}}
+		locations: map[string]inventory.Location{}, commitments: map[inventory.LevelKey]commitment{},
+		shipments: map[string][]attrMap{}}
 	if err := scanTable(ctx, db, table, segments, p.addRecord); err != nil {
 		return nil, err
 	}
+	p.shipmentCommitments()
 	p.checkItems()
 	p.checkMarkers()
 	p.fillCounts()
@@ -564,12 +568,103 @@ func (p *pass) addRecord(m attrMap) error {
 		default:
 			p.drift(DriftUndecodable, "a job of kind export or import", kind, name)
 		}
+	case strings.HasPrefix(pk, shipPrefix):
+		switch {
+		case sk == shipSK:
+			want = "shipment"
+			if h, err := decodeShipment(m); err != nil {
+				undecodable(err)
+				return nil
+			} else {
+				p.indexKeys(m, encodeShipment(h), name)
+			}
+		case sk == shipLinesSK:
+			want = "shipmentLines"
+		case strings.HasPrefix(sk, shipEventPrefix):
+			want = "shipmentEvent"
+		case sk == shipTransSK:
+			want = "shipmentTransition"
+			if tr, err := decodeTransition(m); err != nil {
+				undecodable(err)
+				return nil
+			} else {
+				p.indexKeys(m, encodeTransition(tr), name)
+			}
+		case strings.HasPrefix(sk, shipStepPrefix), strings.HasPrefix(sk, shipUndoPrefix):
+			want = "shipmentStep"
+		default:
+			p.drift(DriftUnknownRecord, "a record of a known kind", typ, name)
+			return nil
+		}
+		id := pk[len(shipPrefix):]
+		p.shipments[id] = append(p.shipments[id], m)
 	default:
-		// Shipments (SHIP#<id>) will add what open ones hold to
-		// p.commitments here.
 		p.drift(DriftUnknownRecord, "a record of a known kind", typ, name)
 	}
 	return nil
+}
+
+// shipmentCommitments adds up what the shipments hold at each level:
+// committed at the origin of a ready one; incoming at the warehouse
+// destination of a shipped or partially received one, less what was
+// received; and the lines of the steps a transition in progress has
+// applied and not undone (docs/shipments.md).
+func (p *pass) shipmentCommitments() {
+	for id, records := range p.shipments {
+		st, found, err := decodeShipmentRecords(records)
+		name := shipPrefix + id + "/" + shipSK
+		if err != nil {
+			p.drift(DriftUndecodable, "a shipment its decoder reads", err.Error(), name)
+			continue
+		}
+		if !found {
+			p.drift(DriftUnknownRecord, "the shipment of these records", nil, name)
+			continue
+		}
+		add := func(item, loc string, committed, incoming int64) {
+			k := inventory.LevelKey{ItemID: item, LocationID: loc}
+			c := p.commitments[k]
+			c.Committed += committed
+			c.Incoming += incoming
+			p.commitments[k] = c
+		}
+		warehouse := st.Destination.Warehouse()
+		for _, l := range st.Lines {
+			switch st.Status {
+			case inventory.ShipmentReady:
+				add(l.ItemID, st.OriginLocationID, l.Quantity, 0)
+			case inventory.ShipmentShipped, inventory.ShipmentPartiallyReceived:
+				if warehouse {
+					add(l.ItemID, st.Destination.LocationID, 0, l.Quantity-l.Received)
+				}
+			}
+		}
+		tr := st.Transition
+		if tr == nil {
+			continue
+		}
+		for k := range st.Applied() {
+			if k >= tr.Steps() {
+				p.drift(DriftUnknownRecord, fmt.Sprintf("a step of the transition's %d", tr.Steps()), k, name)
+				continue
+			}
+			for _, l := range tr.Chunk(k) {
+				switch tr.Action {
+				case inventory.ActionReady:
+					add(l.ItemID, st.OriginLocationID, l.Quantity, 0)
+				case inventory.ActionCancel:
+					add(l.ItemID, st.OriginLocationID, -l.Quantity, 0)
+				case inventory.ActionShip:
+					add(l.ItemID, st.OriginLocationID, -l.Quantity, 0)
+					if warehouse {
+						add(l.ItemID, st.Destination.LocationID, 0, l.Quantity)
+					}
+				case inventory.ActionReceive:
+					add(l.ItemID, st.Destination.LocationID, 0, -l.Quantity)
+				}
+			}
+		}
+	}
 }
 
 // indexNames are the attributes of the table's index keys.
@@ -795,7 +890,8 @@ func (p *pass) checkMarkers() {
 // none, and the deleted items among the items.
 func (p *pass) fillCounts() {
 	for _, k := range []string{"item", "stock", "ledger", "activity", "facet", "sku", "tag", "tagCount",
-		"location", "locationCode", "group", "groupName", "idempotency", "job"} {
+		"location", "locationCode", "group", "groupName", "idempotency", "job", "shipment", "shipmentLines",
+		"shipmentEvent", "shipmentTransition", "shipmentStep"} {
 		p.records[k] += 0
 	}
 	var deleted int64

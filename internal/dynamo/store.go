@@ -345,6 +345,15 @@ func (s *Store) commitOnce(ctx context.Context, tx *txn, what string, conflict f
 	if failed["idem"] {
 		return inventory.ErrIdempotencyRace
 	}
+	// A shipment step whose marker exists was applied (by another runner
+	// of its transition, or by this one before its answer was lost); one
+	// whose transition ended or turned back must not be.
+	if failed["step"] {
+		return fmt.Errorf("%s: %w", what, inventory.ErrStepDone)
+	}
+	if failed["stepTransition"] {
+		return fmt.Errorf("%s: %w", what, inventory.ErrTransitionMoved)
+	}
 	// A record that is no longer as read makes the change stale whatever
 	// else failed: a marker's condition can then fail because of that very
 	// change (a retried call that had committed, or a change that took the

@@ -54,6 +54,8 @@ type Problem struct {
 	Detail string                 `json:"detail,omitempty"`
 	Code   string                 `json:"code"`
 	Errors []inventory.FieldError `json:"errors,omitempty"`
+	// CurrentStatus is the shipment's status, on a 409 invalid_transition.
+	CurrentStatus string `json:"currentStatus,omitempty"`
 }
 
 // problem returns an error of the HTTP layer with a kind and code.
@@ -77,7 +79,7 @@ func problemOf(err error, requestID string) (p Problem, internal bool) {
 	}
 	return Problem{
 		Type: problemTypeBase + e.Code, Title: titleOf(e.Code), Status: status,
-		Detail: e.Message, Code: e.Code, Errors: e.Fields,
+		Detail: e.Message, Code: e.Code, Errors: e.Fields, CurrentStatus: e.CurrentStatus,
 	}, internal
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/depot-inventory/depot/internal/access"
+	"github.com/depot-inventory/depot/internal/inventory"
 )
 
 // Role is the least role a caller needs for a route. Roles are ordered:
@@ -226,7 +227,48 @@ var Routes = []Route{
 	{Function: "CreateTransfer", Method: "POST", Path: "/transfers", Role: RoleEditor,
 		Grants: changeStock,
 		handle: (*api).createTransfer},
+
+	// Shipments (docs/shipments.md): GET reads a shipment's partition with
+	// one Query, a change its records by key (BatchGetItem); creating one
+	// reads its items and locations.
+	{Function: "CreateShipment", Method: "POST", Path: "/shipments", Role: RoleEditor,
+		Grants: access.Grants{access.GetItems, access.BatchGetItems, access.PutItems},
+		handle: (*api).createShipment},
+	{Function: "ListShipments", Method: "GET", Path: "/shipments", Role: RoleViewer,
+		Query:  slices.Concat(pageQuery, []string{"status", "originLocationId"}),
+		Grants: access.Grants{access.QueryGSI1, access.QueryGSI2, access.QueryGSI4},
+		handle: (*api).listShipments},
+	{Function: "GetShipment", Method: "GET", Path: "/shipments/{id}", Role: RoleViewer,
+		Grants: access.Grants{access.QueryTable},
+		handle: (*api).getShipment},
+	// The header on its version, with the check that no transition is in
+	// progress (ConditionCheckItem).
+	{Function: "ReplaceShipmentLines", Method: "PUT", Path: "/shipments/{id}/lines", Role: RoleEditor,
+		Grants: access.Grants{access.BatchGetItems, access.PutItems, access.CheckItems},
+		handle: (*api).replaceShipmentLines},
+	// Transitions: the transition record (put, deleted at the end), its
+	// steps (levels, ledger lines, items, the step's marker and the check
+	// of the record), the header. A ship moves levels in and out of being
+	// stocked (UpdateItem of the locations' counts).
+	{Function: "ReadyShipment", Method: "POST", Path: "/shipments/{id}/ready", Role: RoleEditor,
+		Grants: shipmentTransition,
+		handle: transition(inventory.ActionReady)},
+	{Function: "ShipShipment", Method: "POST", Path: "/shipments/{id}/ship", Role: RoleEditor,
+		Grants: append(access.Grants{access.UpdateItems}, shipmentTransition...),
+		handle: transition(inventory.ActionShip)},
+	{Function: "ReceiveShipment", Method: "POST", Path: "/shipments/{id}/receive", Role: RoleEditor,
+		Grants: shipmentTransition,
+		handle: transition(inventory.ActionReceive)},
+	// A draft's cancel is one write of the header; a ready's releases its
+	// commitments in steps.
+	{Function: "CancelShipment", Method: "POST", Path: "/shipments/{id}/cancel", Role: RoleEditor,
+		Grants: shipmentTransition,
+		handle: transition(inventory.ActionCancel)},
 }
+
+// shipmentTransition is what every shipment transition may do.
+var shipmentTransition = access.Grants{access.GetItems, access.BatchGetItems, access.PutItems, access.CheckItems,
+	access.DeleteItems}
 
 // RouteFor returns the route served by the named function.
 func RouteFor(function string) (Route, bool) {

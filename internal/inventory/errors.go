@@ -91,7 +91,9 @@ type Error struct {
 	Code    string
 	Message string       // for people; never holds secrets or internals
 	Fields  []FieldError // per-field problems, mostly with KindInvalid
-	Err     error        // the cause, for logs; not shown to callers
+	// CurrentStatus is a shipment's status, on an invalid_transition.
+	CurrentStatus string
+	Err           error // the cause, for logs; not shown to callers
 }
 
 func (e *Error) Error() string {

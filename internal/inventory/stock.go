@@ -36,7 +36,8 @@ var AdjustmentReasons = []string{ReasonReceived, ReasonCorrection, ReasonDamaged
 
 // LedgerReasons are every reason a ledger line can have.
 var LedgerReasons = []string{ReasonItemCreated, ReasonQuantitySet, ReasonReceived, ReasonCorrection, ReasonDamaged,
-	ReasonShrinkage, ReasonReturned, ReasonCycleCount, ReasonOther, ReasonTransferOut, ReasonTransferIn}
+	ReasonShrinkage, ReasonReturned, ReasonCycleCount, ReasonOther, ReasonTransferOut, ReasonTransferIn,
+	ReasonShipmentCommitted, ReasonShipmentReleased, ReasonShipmentShipped, ReasonShipmentIncoming, ReasonShipmentReceived}
 
 // Level is the stock of one item at one location. Its invariants —
 // OnHand ≥ Committed ≥ 0 and Incoming ≥ 0 — hold in every state storage

@@ -121,7 +121,7 @@ func NewService(ctx context.Context, s Settings) (*usecase.Service, error) {
 	svc := &usecase.Service{Now: s.Now, MaxUploadBytes: s.MaxUpload, Logger: logger}
 	if s.TableName != "" {
 		store := dynamo.New(NewDynamoClient(cfg, s.DynamoDBOptions...), s.TableName)
-		svc.Store, svc.Jobs, svc.Imports = store, store, store
+		svc.Store, svc.Jobs, svc.Imports, svc.Shipments = store, store, store, store
 	}
 	if s.BucketName != "" {
 		client := NewS3Client(cfg)

@@ -176,6 +176,7 @@ type Service struct {
 	Imports     ImportStore // imports
 	Files       Files       // import files
 	ImportQueue Queue       // import jobs handed over between ImportItems' runs
+	Shipments   ShipmentStore
 	// ImportChunkRows and ImportRowLimit override ImportChunkRows and
 	// inventory.MaxImportRows (0: those), for tests.
 	ImportChunkRows, ImportRowLimit int
