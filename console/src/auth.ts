@@ -88,8 +88,15 @@ async function userManager() {
   });
 }
 
-/** Sends the person to sign in; they come back to `next` (a route of this console). */
+let leaving = false;
+
+/**
+ * Sends the person to sign in; they come back to `next` (a route of this
+ * console). Once only: a page's calls may all answer 401 at once.
+ */
 export async function signIn(next = location.hash.slice(1) || "/items") {
+  if (leaving) return;
+  leaving = true;
   sessionStorage.removeItem(tokenKey);
   if (config.auth.mode === "local") {
     location.assign(`${config.auth.signInUrl}?next=${encodeURIComponent(next)}`);

@@ -1,5 +1,5 @@
 // Items: search as you type, filters, sort and pages, all kept in the URL.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ok } from "../api";
 import { can, session } from "../auth";
 import { href, navigate } from "../router";
@@ -26,16 +26,26 @@ export function ItemsView({ query }: { query: URLSearchParams }) {
   const [q, setQ] = useState(get("q"));
   const key = query.toString();
 
-  // Search as you type: the URL follows the box a moment after the last key.
+  // Search as you type: the URL follows the box a moment after the last key,
+  // and the box follows the URL when that changes otherwise (back, a link).
+  const urlQ = get("q");
+  const lastUrlQ = useRef(urlQ);
   useEffect(() => {
-    if (q === get("q")) return;
+    if (urlQ !== lastUrlQ.current) {
+      lastUrlQ.current = urlQ;
+      setQ(urlQ);
+    }
+  }, [urlQ]);
+  useEffect(() => {
+    if (q === lastUrlQ.current) return;
     const t = setTimeout(() => set({ q }, true), 250);
     return () => clearTimeout(t);
   }, [q]);
-  useEffect(() => setQ(get("q")), [get("q")]);
 
+  // A change of filters, from the URL as it is now (a timer's closure may
+  // hold an older one), back to the first page.
   const set = (change: Record<string, string>, replace = false) => {
-    const next = new URLSearchParams(query);
+    const next = new URLSearchParams(location.hash.split("?")[1] ?? "");
     next.delete("cursor");
     for (const [k, v] of Object.entries(change)) v ? next.set(k, v) : next.delete(k);
     navigate("/items", next, replace);
