@@ -14,6 +14,7 @@ import (
 	"github.com/depot-inventory/depot/internal/lambdafn/auditfn"
 	"github.com/depot-inventory/depot/internal/lambdafn/exportfn"
 	"github.com/depot-inventory/depot/internal/lambdafn/importfn"
+	"github.com/depot-inventory/depot/internal/lambdafn/resumefn"
 	"github.com/depot-inventory/depot/internal/lambdafn/seedfn"
 	"github.com/depot-inventory/depot/internal/lambdafn/thumbfn"
 )
@@ -52,7 +53,8 @@ func observeGrants(line []byte) {
 // privilege. Only meaningful after the whole suite ran.
 func grantProblems() []string {
 	declared := map[string]access.Grants{thumbfn.Function: thumbfn.Grants, seedfn.Function: seedfn.Grants,
-		exportfn.Function: exportfn.Grants, importfn.Function: importfn.Grants, auditfn.Function: auditfn.Grants}
+		exportfn.Function: exportfn.Grants, importfn.Function: importfn.Grants, auditfn.Function: auditfn.Grants,
+		resumefn.Function: resumefn.Grants}
 	for _, r := range httpapi.Routes {
 		declared[r.Function] = r.Grants
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go"
@@ -21,6 +22,7 @@ import (
 	"github.com/depot-inventory/depot/internal/dynamo"
 	"github.com/depot-inventory/depot/internal/inventory"
 	"github.com/depot-inventory/depot/internal/lambdafn"
+	"github.com/depot-inventory/depot/internal/lambdafn/resumefn"
 	"github.com/depot-inventory/depot/internal/usecase"
 )
 
@@ -53,6 +55,21 @@ func (e *env) service(opts ...func(*dynamodb.Options)) *usecase.Service {
 		e.t.Fatal(err)
 	}
 	return svc
+}
+
+// resumer is the env's ResumeShipments as Lambda runs it, with a clock
+// (now: later than the transitions it should take over) and extra client
+// options.
+func (e *env) resumer(now func() time.Time, opts ...func(*dynamodb.Options)) *resumefn.Resumer {
+	e.t.Helper()
+	settings := e.stack.Settings
+	settings.DynamoDBOptions = append(append([]func(*dynamodb.Options){}, settings.DynamoDBOptions...), opts...)
+	settings.Now = now
+	r, err := resumefn.New(context.Background(), settings)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return r
 }
 
 // seedItems creates n items with stock each at the default location,
@@ -338,11 +355,13 @@ func TestShipmentLastUnits(t *testing.T) {
 	t.Logf("the last units: %v", time.Since(start).Round(time.Millisecond))
 }
 
-// stepKiller kills its process at its first TransactWriteItems — before
+// stepKiller kills its process at its first TransactWriteItems (after
+// skip of them) — before
 // the engine gets it, or after (its answer lost) — and fails every call
 // after that, as a process that died does not make them.
 type stepKiller struct {
 	mu        sync.Mutex
+	skip      int // writes let through first
 	afterSend bool
 	dead      bool
 }
@@ -359,6 +378,10 @@ func (k *stepKiller) handle(ctx context.Context, in middleware.DeserializeInput,
 	k.mu.Lock()
 	dead := k.dead
 	write := awsmiddleware.GetOperationName(ctx) == "TransactWriteItems"
+	if write && !dead && k.skip > 0 {
+		k.skip--
+		write = false
+	}
 	if write && !dead {
 		k.dead = true
 	}
@@ -381,14 +404,16 @@ func (k *stepKiller) handle(ctx context.Context, in middleware.DeserializeInput,
 
 // TestShipmentCrashPoints (issue 13): ready, ship and receive of a
 // shipment of shipmentLines() lines, each interrupted at every one of its
-// writes — its start, each step, its end — twice: a process killed just
-// before the write reaches the engine, then one killed just after it
-// committed (its answer lost). Each next process is the request's retry
-// with its Idempotency-Key, or the resumer, in turn. After every kill the
-// audit finds every level's ledger summing to its on hand and committed
-// and incoming equal to what the shipment holds (its steps applied so
-// far); at the end each line moved once per transition, and the retry of
-// the request replays the result.
+// writes — its start, each step, its end: a process killed just after the
+// write committed (its answer lost), and for every 4th write first one
+// killed just before it reaches the engine. Each next process is the request's retry
+// with its Idempotency-Key, or the resumer (the scheduled function), in
+// turn. After every kill each line's levels and item hold exactly what
+// the shipment's steps applied so far have moved (checkCrashLevels: no
+// line moved twice or half); after each transition the audit finds every
+// level's ledger summing to its on hand and committed and incoming equal
+// to what the shipments hold; at the end each line has one ledger line of
+// each reason, and the request's retry replays the result.
 func TestShipmentCrashPoints(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
@@ -416,17 +441,19 @@ func TestShipmentCrashPoints(t *testing.T) {
 			}
 		}
 		request := usecase.Request{Actor: editorEmail, IdempotencyKey: "crash-" + tc.action}
+		// Write w is killed after it reached the engine; every 4th is
+		// first killed before (nothing changes: the next process does it).
+		w, triedBefore := 0, false
 		for p := 0; ; p++ {
-			k := &stepKiller{afterSend: p%2 == 1}
+			k := &stepKiller{afterSend: w%4 != 0 || triedBefore}
 			svc := e.service(k.install)
-			cur, err := svc.GetShipment(ctx, id)
+			cur, err := svc.Shipments.ReadShipment(ctx, id)
 			if err != nil {
 				t.Fatal(err)
 			}
 			switch {
-			case cur.Transition != nil && p%4 == 3:
-				svc.Now = later // the transition is ResumeAfter old
-				_, err = svc.ResumeShipments(ctx, time.Now().Add(time.Hour))
+			case cur.Transition != nil && p%3 == 2:
+				_, err = e.resumer(later, k.install).Handle(ctx, events.EventBridgeEvent{ID: "itest"})
 			default:
 				_, _, err = svc.TransitionShipment(ctx, request, id, tc.action, tc.receipt)
 			}
@@ -444,12 +471,17 @@ func TestShipmentCrashPoints(t *testing.T) {
 				t.Fatalf("%s, process %d killed: %v", tc.action, p, err)
 			}
 			kills[tc.action]++
-			if k.afterSend { // a kill before sending left the table as the last audit found it
-				t0 := time.Now()
-				e.auditClean(fmt.Sprintf("%s, process %d killed after its write", tc.action, p))
-				audits += time.Since(t0)
+			if k.afterSend {
+				w, triedBefore = w+1, false
+				kills[tc.action+" after"]++
+			} else {
+				triedBefore = true
 			}
+			e.checkCrashLevels(fmt.Sprintf("%s, process %d killed (after sending: %v)", tc.action, p, k.afterSend), id, wh, ids, tc.action)
 		}
+		t0 := time.Now()
+		e.auditClean("after " + tc.action)
+		audits += time.Since(t0)
 		got := e.must(http.StatusOK, req{Method: "GET", Path: "/shipments/" + id}).json(t)
 		if got["status"] != tc.status || got["transition"] != nil {
 			t.Fatalf("after %s: %v %v", tc.action, got["status"], got["transition"])
@@ -483,6 +515,118 @@ func TestShipmentCrashPoints(t *testing.T) {
 	if levels, _ := e.levels(ids[0]); levels["default"]["onHand"] != 3.0 || levels[wh]["onHand"] != 1.0 || levels[wh]["incoming"] != 1.0 {
 		t.Errorf("a line's levels: %v", levels)
 	}
-	t.Logf("crash points, %d lines: %v kills (before and after each write); seeding %v, audits %v, all %v", n, kills,
+	t.Logf("crash points, %d lines: %v kills (after each write, before every 4th); seeding %v, audits %v, all %v", n, kills,
 		seeded.Round(time.Millisecond), audits.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+}
+
+// checkCrashLevels checks, after a kill during the crash-point test's
+// action, that every line's levels hold exactly what the shipment says
+// has moved: the lines of the steps its transition applied (all of them
+// once it ended, none before it started), each once. The stages: 5 on
+// hand at the origin; ready commits 2; ship takes them (incoming 2 at
+// wh); receive takes 1 of every line but the last.
+func (e *env) checkCrashLevels(what, id, wh string, ids []string, action string) {
+	e.t.Helper()
+	svc := e.service()
+	ctx := context.Background()
+	st, err := svc.Shipments.ReadShipment(ctx, id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	moved := map[string]bool{}
+	switch {
+	case st.Transition != nil:
+		for k := range st.Applied() {
+			for _, l := range st.Transition.Chunk(k) {
+				moved[l.ItemID] = true
+			}
+		}
+	case st.Status == map[string]string{inventory.ActionReady: inventory.ShipmentReady, inventory.ActionShip: inventory.ShipmentShipped,
+		inventory.ActionReceive: inventory.ShipmentPartiallyReceived}[action]:
+		for _, item := range ids {
+			moved[item] = true
+		}
+	}
+	var levels []inventory.LevelKey
+	for _, item := range ids {
+		levels = append(levels, inventory.LevelKey{ItemID: item, LocationID: inventory.DefaultLocation}, inventory.LevelKey{ItemID: item, LocationID: wh})
+	}
+	stock, err := svc.Store.ReadStock(ctx, inventory.StockKeys{Items: ids, Levels: levels})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for i, item := range ids {
+		// origin on hand, committed; destination on hand, incoming; item quantity, committed
+		var want [6]int64
+		switch m := moved[item]; action {
+		case inventory.ActionReady:
+			want = [6]int64{5, 0, 0, 0, 5, 0}
+			if m {
+				want = [6]int64{5, 2, 0, 0, 5, 2}
+			}
+		case inventory.ActionShip:
+			want = [6]int64{5, 2, 0, 0, 5, 2}
+			if m {
+				want = [6]int64{3, 0, 0, 2, 3, 0}
+			}
+		case inventory.ActionReceive:
+			want = [6]int64{3, 0, 0, 2, 3, 0}
+			if m && i < len(ids)-1 {
+				want = [6]int64{3, 0, 1, 1, 4, 0}
+			}
+		}
+		o, d, it := stock.Levels[levels[2*i]], stock.Levels[levels[2*i+1]], stock.Items[item]
+		got := [6]int64{o.OnHand, o.Committed, d.OnHand, d.Incoming, it.Quantity, it.Committed}
+		if got != want || d.Committed != 0 || o.Incoming != 0 {
+			e.t.Fatalf("%s: line %d (moved: %v) holds %v (destination committed %d, origin incoming %d), want %v",
+				what, i, moved[item], got, d.Committed, o.Incoming, want)
+		}
+	}
+}
+
+// TestShipmentResumer: a ship to a warehouse whose process died after its
+// first step is left in progress — GET shows it, with the lines moved so
+// far, and the audit finds the table exact — until ResumeShipments (the
+// scheduled function) takes it over once it is ResumeAfter old, and
+// finishes it; its request's retry then replays the result.
+func TestShipmentResumer(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	e := newEnv(t)
+	wh := e.createLocation("RESUME-WH")
+	ids := e.seedItems("RES", 45, 3) // 3 steps of a ship to a warehouse
+	id := e.must(http.StatusCreated, req{Method: "POST", Path: "/shipments", Body: shipmentBody("default", wh, ids, 2)}).json(t)["id"].(string)
+	e.act(http.StatusOK, id, "ready", "", nil)
+	ctx := context.Background()
+	request := usecase.Request{Actor: editorEmail, IdempotencyKey: "resume-ship"}
+	k := &stepKiller{skip: 2} // its start and first step commit; it dies before the second
+	if _, _, err := e.service(k.install).TransitionShipment(ctx, request, id, inventory.ActionShip, nil); !errors.Is(err, errKilled) {
+		t.Fatalf("the ship: %v", err)
+	}
+	got := e.must(http.StatusOK, req{Method: "GET", Path: "/shipments/" + id}).json(t)
+	tr, _ := got["transition"].(map[string]any)
+	if got["status"] != "ready" || tr == nil || tr["linesMoved"] != 19.0 || tr["lines"] != 45.0 {
+		t.Fatalf("a ship killed after its first step: %v %v", got["status"], tr)
+	}
+	e.auditClean("a ship in progress")
+	if r, err := e.resumer(time.Now).Handle(ctx, events.EventBridgeEvent{ID: "too-early"}); err != nil || r.Resumed != 0 {
+		t.Errorf("a run before ResumeAfter: %+v, %v", r, err)
+	}
+	later := func() time.Time { return time.Now().Add(usecase.ResumeAfter + time.Second) }
+	if r, err := e.resumer(later).Handle(ctx, events.EventBridgeEvent{ID: "itest"}); err != nil || r.Resumed != 1 {
+		t.Fatalf("the resumer: %+v, %v", r, err)
+	}
+	got = e.must(http.StatusOK, req{Method: "GET", Path: "/shipments/" + id}).json(t)
+	if got["status"] != "shipped" || got["transition"] != nil {
+		t.Fatalf("after the resumer: %v %v", got["status"], got["transition"])
+	}
+	replay, replayed, err := e.service().TransitionShipment(ctx, request, id, inventory.ActionShip, nil)
+	if err != nil || !replayed || replay.Status != inventory.ShipmentShipped {
+		t.Errorf("the retry: %v, replayed %v", err, replayed)
+	}
+	if levels, _ := e.levels(ids[44]); levels[wh]["incoming"] != 2.0 || levels["default"]["onHand"] != 1.0 {
+		t.Errorf("the last line: %v", levels)
+	}
+	e.auditClean("after the resumer")
+	t.Logf("the resumer: %v", time.Since(start).Round(time.Millisecond))
 }

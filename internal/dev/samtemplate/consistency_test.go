@@ -21,6 +21,7 @@ import (
 	"github.com/depot-inventory/depot/internal/lambdafn/auditfn"
 	"github.com/depot-inventory/depot/internal/lambdafn/exportfn"
 	"github.com/depot-inventory/depot/internal/lambdafn/importfn"
+	"github.com/depot-inventory/depot/internal/lambdafn/resumefn"
 	"github.com/depot-inventory/depot/internal/lambdafn/seedfn"
 	"github.com/depot-inventory/depot/internal/lambdafn/thumbfn"
 )
@@ -351,7 +352,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 // seedfn's for SeedDefaultLocation.
 func declaredGrants() map[string]access.Grants {
 	out := map[string]access.Grants{thumbfn.Function: thumbfn.Grants, seedfn.Function: seedfn.Grants,
-		exportfn.Function: exportfn.Grants, importfn.Function: importfn.Grants, auditfn.Function: auditfn.Grants}
+		exportfn.Function: exportfn.Grants, importfn.Function: importfn.Grants, auditfn.Function: auditfn.Grants,
+		resumefn.Function: resumefn.Grants}
 	for _, r := range httpapi.Routes {
 		out[r.Function] = r.Grants
 	}
