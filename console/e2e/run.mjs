@@ -198,6 +198,9 @@ try {
   });
 
   await step("drop a real photo and see its thumbnail", async () => {
+    // A description being typed meanwhile survives the new versions the
+    // photo makes (pending, then ready), and saves without a conflict.
+    await editor.getByLabel("Description").fill("Typed while the photo went up.");
     // Dropped on the drop zone, as a person drags it from their files.
     const bytes = [...png(320, 240)];
     const drop = await editor.evaluateHandle((bytes) => {
@@ -216,6 +219,11 @@ try {
     });
     const w = await img.evaluate((i) => i.naturalWidth);
     assert.ok(w > 0 && w <= 640, `thumbnail width ${w}`);
+    assert.equal(await editor.getByLabel("Description").inputValue(), "Typed while the photo went up.");
+    await editor.getByRole("button", { name: "Save details" }).click();
+    await editor.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+    await editor.getByRole("button", { name: "Save details" }).click();
+    await editor.getByRole("status").filter({ hasText: "Nothing to save." }).waitFor();
   });
 
   await step("adjust stock, transfer it and count it", async () => {

@@ -78,15 +78,29 @@ export function ItemView({ id }: { id: string }) {
 
 function ItemFields({ it, editor, onSaved }: { it: Item; editor: boolean; onSaved: () => void }) {
   const [f, setF] = useState(fieldsOf(it));
+  // The version the form was filled from: the If-Match of a save.
+  const [base, setBase] = useState(it);
   const [conflict, setConflict] = useState<Item | null>(null);
   const act = useAction();
-  useEffect(() => setF(fieldsOf(it)), [it.version]);
+
+  // A newer version (a save, a photo, a stock change) refills the fields
+  // left alone and keeps those being edited. If one of those changed too,
+  // the form stays on its version: saving then answers 412 and shows both.
+  useEffect(() => {
+    if (it.version === base.version) return;
+    const was = fieldsOf(base);
+    const now = fieldsOf(it);
+    const edited = (Object.keys(was) as (keyof Fields)[]).filter((k) => f[k] !== was[k]);
+    if (edited.some((k) => now[k] !== was[k])) return;
+    setF({ ...now, ...Object.fromEntries(edited.map((k) => [k, f[k]])) });
+    setBase(it);
+  }, [it.version]);
 
   const save = (base: Item) =>
     act.run(async () => {
       const patch = patchOf(f, base);
       if (Object.keys(patch).length === 0) return "Nothing to save.";
-      const { response, error } = await api.PATCH("/items/{id}", {
+      const { data, response, error } = await api.PATCH("/items/{id}", {
         params: { path: { id: it.id }, header: { "If-Match": etag(base.version) } },
         headers: { "Content-Type": "application/merge-patch+json" },
         body: patch,
@@ -96,15 +110,17 @@ function ItemFields({ it, editor, onSaved }: { it: Item; editor: boolean; onSave
         setConflict(await ok(api.GET("/items/{id}", { params: { path: { id: it.id } } })));
         return;
       }
-      if (!response.ok) throw new ApiError(response.status, error ?? {});
+      if (!response.ok || !data) throw new ApiError(response.status, error ?? {});
       setConflict(null);
+      setBase(data);
+      setF(fieldsOf(data));
       onSaved();
       return "Saved.";
     });
 
-  const mine = conflict ? patchOf(f, it) : {};
+  const mine = conflict ? patchOf(f, base) : {};
   return (
-    <form class="card" aria-labelledby="fields-h" onSubmit={(e) => (e.preventDefault(), save(it))}>
+    <form class="card" aria-labelledby="fields-h" onSubmit={(e) => (e.preventDefault(), save(base))}>
       <h2 id="fields-h">Details</h2>
       {(Object.keys(labels) as (keyof Fields)[]).map((k) => (
         <label>
@@ -147,7 +163,7 @@ function ItemFields({ it, editor, onSaved }: { it: Item; editor: boolean; onSave
           <button type="button" onClick={() => save(conflict)} disabled={act.busy}>
             Save mine over the current values
           </button>{" "}
-          <button type="button" onClick={() => (setConflict(null), onSaved())}>
+          <button type="button" onClick={() => (setConflict(null), setBase(conflict), setF(fieldsOf(conflict)), onSaved())}>
             Keep the current values
           </button>
         </div>
@@ -176,9 +192,9 @@ function Photo({ it, editor, onChange }: { it: Item; editor: boolean; onChange: 
   // picture appears without a reload.
   useEffect(() => {
     if (img?.status !== "pending" || progress !== null) return;
-    const t = setTimeout(onChange, 1000);
-    return () => clearTimeout(t);
-  }, [img?.status, img?.uploadId, it.version, progress]);
+    const t = setInterval(onChange, 1000);
+    return () => clearInterval(t);
+  }, [img?.status, img?.uploadId, progress]);
 
   const upload = (file?: File) =>
     file &&
