@@ -434,6 +434,59 @@ try {
     await nobody.context().close();
   });
 
+  await step("OIDC sign-in: authorization code with PKCE, as at the Cognito hosted UI", async () => {
+    // The console as deployed (config.json in oidc mode) against a stand-in
+    // issuer answered inside the browser: discovery, /authorize (which
+    // checks the PKCE challenge is there) and /token (which checks the
+    // verifier against it), handing out an ID token of make run's local
+    // issuer, so the API takes it.
+    const issuer = "https://issuer.depot.local";
+    const form = new URLSearchParams({ email: "olga@example.com", role: "editor", next: "/items" });
+    const page = await (await fetch(`${base}/dev/sign-in`, { method: "POST", body: form })).text();
+    const idToken = /setItem\("depot.idToken", "([^"]+)"\)/.exec(page)[1];
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const cors = { "Access-Control-Allow-Origin": "*" };
+    let challenge, verified = false;
+    await context.route(`${base}/config.json`, (r) =>
+      r.fulfill({ json: { apiUrl: "", auth: { mode: "oidc", authority: issuer, clientId: "depot-console", logoutUrl: `${issuer}/logout` } } }),
+    );
+    await context.route(`${issuer}/**`, async (r) => {
+      const url = new URL(r.request().url());
+      if (url.pathname === "/.well-known/openid-configuration") {
+        return r.fulfill({ headers: cors, json: { issuer, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token`, jwks_uri: `${base}/.well-known/jwks.json` } });
+      }
+      if (url.pathname === "/authorize") {
+        const q = url.searchParams;
+        assert.equal(q.get("response_type"), "code");
+        assert.equal(q.get("code_challenge_method"), "S256");
+        assert.equal(q.get("client_id"), "depot-console");
+        assert.equal(q.get("redirect_uri"), `${base}/`);
+        challenge = q.get("code_challenge");
+        const back = `${q.get("redirect_uri")}?code=the-code&state=${q.get("state")}`;
+        return r.fulfill({ contentType: "text/html", body: `<script>location.replace(${JSON.stringify(back)})</script>` });
+      }
+      if (url.pathname === "/token") {
+        const body = new URLSearchParams(r.request().postData());
+        assert.equal(body.get("grant_type"), "authorization_code");
+        assert.equal(body.get("code"), "the-code");
+        const { createHash } = await import("node:crypto");
+        verified = createHash("sha256").update(body.get("code_verifier")).digest("base64url") === challenge;
+        return verified
+          ? r.fulfill({ headers: cors, json: { id_token: idToken, access_token: "unused", token_type: "Bearer", expires_in: 3600 } })
+          : r.fulfill({ status: 400, headers: cors, json: { error: "invalid_grant" } });
+      }
+      return r.fulfill({ status: 404, headers: cors, body: "" });
+    });
+    const oidc = await context.newPage();
+    await oidc.goto(`${base}/#/items?q=widget`);
+    await oidc.getByTestId("role").filter({ hasText: "editor" }).waitFor();
+    assert.ok(verified, "the token request's code_verifier did not match the challenge");
+    await urlMatches(oidc, /\/#\/items\?q=widget$/);
+    await oidc.getByRole("link", { name: sku }).waitFor();
+    await oidc.getByText("olga@example.com").waitFor();
+    await context.close();
+  });
+
   await step("a 401 sends the person to sign in again", async () => {
     // A token that is well formed and unexpired but not signed by the issuer.
     await viewer.evaluate(() => {
