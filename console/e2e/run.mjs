@@ -424,6 +424,23 @@ try {
     assert.equal(await viewer.getByRole("button", { name: "Dry run" }).count(), 0);
   });
 
+  await step("edit a location and a group", async () => {
+    await nav(admin, "Locations").click();
+    await admin.getByLabel("Name of RTM").fill("Rotterdam distribution centre");
+    await admin.getByRole("row", { name: /RTM/ }).getByRole("button", { name: "Rename" }).click();
+    await admin.getByRole("row", { name: /RTM/ }).getByRole("button", { name: "Rename" }).and(admin.locator(":disabled")).waitFor();
+    await admin.reload();
+    assert.equal(await admin.getByLabel("Name of RTM").inputValue(), "Rotterdam distribution centre");
+    await nav(editor, "Groups").click();
+    await editor.getByRole("link", { name: "Spring sale" }).click();
+    await editor.getByLabel("Description").fill("Everything blue, 20% off");
+    await editor.getByRole("button", { name: "Save group" }).click();
+    await editor.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+    await editor.getByRole("link", { name: new RegExp(sku) }).waitFor();
+    await nav(editor, "Groups").click();
+    await editor.getByRole("cell", { name: "Everything blue, 20% off" }).waitFor();
+  });
+
   await step("a 403 is explained", async () => {
     // A Cognito user nobody gave a role: the token is good, every call 403.
     const nobody = await signIn("none", "nora@example.com");
