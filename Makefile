@@ -237,6 +237,11 @@ BENCHTIME ?= 200x
 BENCHTIME_MOTO ?= 30x
 BENCHTIME_CONTENTION ?= 5x
 BENCHTIME_CONTENTION_MOTO ?= 2x
+# Shipments (issue 13, internal/itest/bench_shipment_test.go): ready, ship
+# and receive at 10, 100 and 500 lines (DEPOT_SHIPMENT_BENCH_SIZES), per
+# transition and per line: calls, RCU, WCU and time, beside the per-line
+# floors of docs/data-model.md §7; an iteration is a whole shipment.
+BENCHTIME_SHIPMENT ?= 2x
 SIZE_GOAL_MB := 12
 # Cold start (issue 11 §6): cmd/depot-coldstart builds every function for
 # this machine, a hello aws-lambda-go function with the same flags and
@@ -257,6 +262,7 @@ bench: sizes $(VENV_STAMP)
 	VENV=$(VENV) tools/with-moto.sh $(BENCH_GO_TEST) -benchtime $(BENCHTIME_MOTO) ./internal/itest/
 	VENV=$(VENV) tools/with-moto.sh $(BENCH_CONTENTION) -benchtime $(BENCHTIME_CONTENTION_MOTO) ./internal/itest/
 	DEPOT_SEARCH_BENCH_SIZES=$${DEPOT_SEARCH_BENCH_SIZES:-500,2000} $(GO) test -run '^$$' -bench '^BenchmarkSearch$$' -benchtime 1x -count 1 ./internal/itest/
+	$(GO) test -run '^$$' -bench '^BenchmarkShipment$$' -benchtime $(BENCHTIME_SHIPMENT) -count 1 ./internal/itest/
 
 # CSV jobs at scale (issue 10): cmd/depot-bench-csv exports a synthetic
 # catalogue (items made from their position, none held in memory) into a

@@ -222,7 +222,8 @@ func newBenchEnv(tb testing.TB) *benchEnv {
 		tb.Fatal(err)
 	}
 	e.rec.db = lambdafn.NewDynamoClient(cfg)
-	deps.Service.Store = dynamo.New(e.rec, name)
+	store := dynamo.New(e.rec, name)
+	deps.Service.Store, deps.Service.Shipments = store, store
 	e.raw = lambdafn.NewDynamoClient(cfg)
 
 	handlers := map[string]apifn.Handler{}

@@ -375,6 +375,7 @@ func (k *worker) step() {
 		{2, k.createLocation}, {2, k.patchLocation}, {2, k.deleteLocation}, {2, k.restoreLocation},
 		{2, k.createGroup}, {2, k.patchGroup}, {2, k.deleteGroup}, {2, k.restoreGroup},
 		{4, k.imageUpload}, {1, k.export}, {1, k.importFile},
+		{3, k.shipment},
 	}
 	total := 0
 	for _, o := range ops {
@@ -536,6 +537,62 @@ func (k *worker) transfer() bool {
 		it.onHand[from] -= q
 		it.onHand[to] += q
 		it.lines += 2
+	}
+	return true
+}
+
+// shipment moves stock of an item from a location where it has some to
+// another through a shipment (issue 13): created, made ready, then either
+// cancelled (its commitment released) or shipped and received whole. Each
+// transition is a logical request the blind client retries with its key,
+// so one its function died in (a run of faults past the SDK's retries) is
+// finished by the retry.
+func (k *worker) shipment() bool {
+	it := k.live()
+	if it == nil {
+		return false
+	}
+	h := it.holding()
+	if len(h) == 0 {
+		return false
+	}
+	from := h[k.rng.IntN(len(h))]
+	to := k.location()
+	if to == from || it.onHand[from] <= 0 {
+		return false
+	}
+	q := 1 + int64(k.rng.IntN(int(it.onHand[from])))
+	c := k.w.c
+	a := c.do(editorEmail, "POST", "/shipments", shipmentBody(from, to, []string{it.id}, q))
+	id := a.str("id")
+	if a.status != http.StatusCreated || id == "" {
+		return true
+	}
+	step := func(action, status string) bool {
+		a := c.do(editorEmail, "POST", "/shipments/"+id+"/"+action, "")
+		if a.status == http.StatusOK && a.str("status") != status {
+			c.problem("shipment %s: %s answered status %q, want %q", id, action, a.str("status"), status)
+		}
+		return a.status == http.StatusOK
+	}
+	if !step("ready", inventory.ShipmentReady) {
+		return true
+	}
+	it.lines++ // shipment_committed
+	if k.rng.IntN(4) == 0 {
+		if step("cancel", inventory.ShipmentCancelled) {
+			it.lines++ // shipment_released
+		}
+		return true
+	}
+	if !step("ship", inventory.ShipmentShipped) {
+		return true
+	}
+	it.onHand[from] -= q
+	it.lines += 2 // shipment_shipped, shipment_incoming
+	if step("receive", inventory.ShipmentReceived) {
+		it.onHand[to] += q
+		it.lines++ // shipment_received
 	}
 	return true
 }
