@@ -44,7 +44,8 @@ help:
 	@echo '                    a bounded mixed workload against make run: req/s and p50/p95/p99 per operation,'
 	@echo '                    errors by status, then the audit; exit 1 on a 5xx or drift'
 	@echo 'Checks:'
-	@echo '  make test         everything CI runs: vet, unit, integration, integration-moto, contract, template-lint, sam-build, e2e'
+	@echo '  make test         everything CI runs, in two lanes at once: vet, unit, integration; and integration-moto,'
+	@echo '                    contract, template-lint, sam-build, e2e'
 	@echo '  make vet          go vet and the gofmt check'
 	@echo '  make unit         unit tests (go test -race, every package but the integration suite)'
 	@echo '  make fuzz [FUZZTIME=10s]  every fuzz target (FuzzXxx) for FUZZTIME each, one at a time: the execs of'
@@ -123,7 +124,20 @@ load:
 	@$(GO) build -o '$(BIN)/depot-load' ./cmd/depot-load
 	@'$(BIN)/depot-load' -duration '$(DURATION)' -workers '$(WORKERS)' $(LOAD_FLAGS)
 
-test: vet unit integration integration-moto contract template-lint sam-build e2e
+# make test runs in two lanes at once, each in order: the Go lane (vet,
+# unit, integration: compiling and the race detector, CPU-bound) and the
+# tools lane (the Python tools' install, the moto run, whose server takes
+# one request at a time, contract, template-lint, sam-build, e2e: much of it
+# waiting on a server, a download or a browser). Each lane's output is
+# printed whole when it ends; make test fails if either fails.
+TEST_GO_LANE := vet unit integration
+TEST_TOOLS_LANE := integration-moto contract template-lint sam-build e2e
+test:
+	@$(MAKE) --no-print-directory -j2 --output-sync=recurse test-lane-go test-lane-tools
+test-lane-go:
+	@$(MAKE) --no-print-directory -j1 $(TEST_GO_LANE)
+test-lane-tools:
+	@$(MAKE) --no-print-directory -j1 $(TEST_TOOLS_LANE)
 
 vet:
 	$(GO) vet ./...
