@@ -431,6 +431,15 @@ try {
     await admin.getByRole("row", { name: /RTM/ }).getByRole("button", { name: "Rename" }).and(admin.locator(":disabled")).waitFor();
     await admin.reload();
     assert.equal(await admin.getByLabel("Name of RTM").inputValue(), "Rotterdam distribution centre");
+    // A location that holds stock cannot go: the dialog says why.
+    await admin.getByRole("button", { name: "Delete RTM" }).click();
+    const dialog = admin.getByRole("dialog");
+    await dialog.getByLabel("Why? (kept with the deletion)").fill("lease ended");
+    await dialog.getByRole("button", { name: "Delete", exact: true }).click();
+    await dialog.getByRole("alert").waitFor();
+    console.log(`      ${await dialog.getByRole("alert").textContent()}`);
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await admin.getByRole("cell", { name: "RTM", exact: true }).waitFor();
     await nav(editor, "Groups").click();
     await editor.getByRole("link", { name: "Spring sale" }).click();
     await editor.getByLabel("Description").fill("Everything blue, 20% off");

@@ -1,6 +1,6 @@
 // Small shared pieces: loading data, showing errors, dates.
 import type { ComponentChildren } from "preact";
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useId, useRef, useState } from "preact/hooks";
 
 export interface Loaded<T> {
   data?: T;
@@ -65,4 +65,53 @@ export function useAction() {
     }
   };
   return { busy, error, done, run, setError };
+}
+
+/**
+ * A delete button that asks why first, in a modal dialog: the comment is
+ * kept with the deletion (who, when and why show in the trash). onDelete
+ * gets the comment; its error shows in the dialog.
+ */
+export function DeleteButton({ label, title, note, onDelete }: {
+  label: string;
+  title: string;
+  note: string;
+  onDelete: (comment: string) => Promise<void>;
+}) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const [comment, setComment] = useState("");
+  const act = useAction();
+  const id = useId();
+  return (
+    <>
+      <button type="button" class="danger" onClick={() => dialog.current?.showModal()}>
+        {label}
+      </button>
+      <dialog ref={dialog} aria-labelledby={id}>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void act.run(async () => {
+              await onDelete(comment.trim());
+              dialog.current?.close();
+            });
+          }}
+        >
+          <h2 id={id}>{title}</h2>
+          <p>{note}</p>
+          <label>
+            Why? (kept with the deletion)
+            <textarea name="comment" required value={comment} onInput={(e) => setComment(e.currentTarget.value)} />
+          </label>
+          <Alert error={act.error} />
+          <button type="submit" class="danger" disabled={act.busy || !comment.trim()}>
+            Delete
+          </button>{" "}
+          <button type="button" onClick={() => dialog.current?.close()}>
+            Cancel
+          </button>
+        </form>
+      </dialog>
+    </>
+  );
 }

@@ -169,7 +169,15 @@ function Import() {
       {act.done && <Status>{act.done}</Status>}
       {results && results.length > 1 && (
         <table data-testid="import-results">
-          <caption>Per-row results</caption>
+          <caption>
+            Per-row results{results.length > 201 ? `, the first 200 of ${results.length - 1}` : ""}
+            {job?.resultsUrl && (
+              <>
+                {" "}
+                (<a href={job.resultsUrl}>the results as CSV</a>)
+              </>
+            )}
+          </caption>
           <thead>
             <tr>
               {results[0].map((h) => (

@@ -3,7 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, etag, ok } from "../api";
 import { can, session } from "../auth";
 import { href, navigate } from "../router";
-import { Alert, Status, useAction, useLoad } from "../util";
+import { Alert, DeleteButton, Status, useAction, useLoad } from "../util";
 
 export function GroupsView() {
   const list = useLoad(() => ok(api.GET("/groups", { params: { query: { limit: 100 } } })), []);
@@ -108,21 +108,18 @@ export function GroupView({ id }: { id: string }) {
           <button type="submit" disabled={act.busy}>
             Save group
           </button>
-          <button
-            type="button"
-            class="danger"
-            onClick={() => {
-              const comment = prompt(`Why delete the group ${g.name}? (Its items stay.)`);
-              if (comment === null) return;
-              void act.run(async () => {
-                await ok(api.DELETE("/groups/{id}", { params: { path: { id } }, body: { comment } }));
-                navigate("/groups");
-              });
-            }}
-          >
-            Delete group
-          </button>
         </form>
+      )}
+      {editor && (
+        <DeleteButton
+          label="Delete group"
+          title={`Delete the group ${g.name}?`}
+          note="Its items stay; only the group goes, and it can be restored."
+          onDelete={async (comment) => {
+            await ok(api.DELETE("/groups/{id}", { params: { path: { id } }, body: { comment } }));
+            navigate("/groups");
+          }}
+        />
       )}
       <Alert error={act.error ?? members.error} />
       {act.done && <Status>{act.done}</Status>}

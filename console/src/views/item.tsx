@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, etag, type Item, type Location, ok, postForm, type Schemas } from "../api";
 import { can, session } from "../auth";
 import { href, navigate } from "../router";
-import { Alert, Status, useAction, useLoad, when } from "../util";
+import { Alert, DeleteButton, Status, useAction, useLoad, when } from "../util";
 
 type Fields = { sku: string; name: string; description: string; tags: string; reorderPoint: string };
 const labels: Record<keyof Fields, string> = {
@@ -71,7 +71,17 @@ export function ItemView({ id }: { id: string }) {
       <Stock it={it} locations={locations.data ?? []} editor={editor} version={version} onChange={changed} />
       <ItemGroups it={it} editor={editor} onChange={changed} />
       <Trail id={it.id} locations={locations.data ?? []} version={version} />
-      {editor && <DeleteItem it={it} />}
+      {editor && (
+        <DeleteButton
+          label="Delete item"
+          title={`Delete ${it.sku}?`}
+          note="It goes to the trash, where it can be restored."
+          onDelete={async (comment) => {
+            await ok(api.DELETE("/items/{id}", { params: { path: { id: it.id } }, body: { comment } }));
+            navigate("/trash");
+          }}
+        />
+      )}
     </article>
   );
 }
@@ -585,45 +595,6 @@ function Trail({ id, locations, version }: { id: string; locations: Location[]; 
           </tbody>
         </table>
       </section>
-    </>
-  );
-}
-
-function DeleteItem({ it }: { it: Item }) {
-  const dialog = useRef<HTMLDialogElement>(null);
-  const [comment, setComment] = useState("");
-  const act = useAction();
-  return (
-    <>
-      <button type="button" class="danger" onClick={() => dialog.current?.showModal()}>
-        Delete item
-      </button>
-      <dialog ref={dialog} aria-labelledby="delete-h">
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            void act.run(async () => {
-              await ok(api.DELETE("/items/{id}", { params: { path: { id: it.id } }, body: { comment } }));
-              dialog.current?.close();
-              navigate("/trash");
-            });
-          }}
-        >
-          <h2 id="delete-h">Delete {it.sku}?</h2>
-          <p>It goes to the trash, where it can be restored.</p>
-          <label>
-            Why? (kept with the deletion)
-            <textarea name="comment" required value={comment} onInput={(e) => setComment(e.currentTarget.value)} />
-          </label>
-          <Alert error={act.error} />
-          <button type="submit" class="danger" disabled={act.busy || !comment.trim()}>
-            Delete
-          </button>{" "}
-          <button type="button" onClick={() => dialog.current?.close()}>
-            Cancel
-          </button>
-        </form>
-      </dialog>
     </>
   );
 }

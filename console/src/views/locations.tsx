@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { api, etag, type Location, ok } from "../api";
 import { can, session } from "../auth";
 import { href } from "../router";
-import { Alert, Status, useAction, useLoad } from "../util";
+import { Alert, DeleteButton, Status, useAction, useLoad } from "../util";
 
 export function LocationsView() {
   const list = useLoad(() => ok(api.GET("/locations", { params: { query: { limit: 100 } } })), []);
@@ -108,21 +108,15 @@ function LocationRow({ l, admin, onChange }: { l: Location; admin: boolean; onCh
       {admin && (
         <td>
           {l.id !== "default" && (
-            <button
-              type="button"
-              class="danger"
-              aria-label={`Delete ${l.code}`}
-              onClick={() => {
-                const comment = prompt(`Why delete ${l.code}? (It must hold no stock.)`);
-                if (comment === null) return;
-                void act.run(async () => {
-                  await ok(api.DELETE("/locations/{id}", { params: { path: { id: l.id } }, body: { comment } }));
-                  onChange();
-                });
+            <DeleteButton
+              label={`Delete ${l.code}`}
+              title={`Delete the location ${l.code}?`}
+              note="Only a location that holds no stock can be deleted; an admin can restore it."
+              onDelete={async (comment) => {
+                await ok(api.DELETE("/locations/{id}", { params: { path: { id: l.id } }, body: { comment } }));
+                onChange();
               }}
-            >
-              Delete
-            </button>
+            />
           )}
         </td>
       )}
