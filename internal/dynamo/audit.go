@@ -572,24 +572,24 @@ func (p *pass) addRecord(m attrMap) error {
 		switch {
 		case sk == shipSK:
 			want = "shipment"
-			if h, err := decodeShipment(m); err != nil {
+			h, err := decodeShipment(m)
+			if err != nil {
 				undecodable(err)
 				return nil
-			} else {
-				p.indexKeys(m, encodeShipment(h), name)
 			}
+			p.indexKeys(m, encodeShipment(h), name)
 		case sk == shipLinesSK:
 			want = "shipmentLines"
 		case strings.HasPrefix(sk, shipEventPrefix):
 			want = "shipmentEvent"
 		case sk == shipTransSK:
 			want = "shipmentTransition"
-			if tr, err := decodeTransition(m); err != nil {
+			tr, err := decodeTransition(m)
+			if err != nil {
 				undecodable(err)
 				return nil
-			} else {
-				p.indexKeys(m, encodeTransition(tr), name)
 			}
+			p.indexKeys(m, encodeTransition(tr), name)
 		case strings.HasPrefix(sk, shipStepPrefix), strings.HasPrefix(sk, shipUndoPrefix):
 			want = "shipmentStep"
 		default:
