@@ -13,6 +13,17 @@ if command -v flock >/dev/null; then # util-linux; not on macOS, where builds ar
   exec 9>.build.lock
   flock 9
 fi
+# Another build may have finished while this one waited for the lock (make
+# run and make e2e at once on a fresh clone): then there is nothing to do,
+# and building again would empty dist/ under a server that is using it.
+fresh() {
+  [ -f dist/index.html ] && [ -f node_modules/.installed ] && [ ! package-lock.json -nt node_modules/.installed ] &&
+    [ -z "$(find src index.html vite.config.ts tsconfig.json package.json package-lock.json build.sh ../openapi.yaml \
+      -newer dist/index.html ! -name api.d.ts -print -quit)" ]
+}
+if fresh; then
+  exit 0
+fi
 build() {
   if [ ! -f node_modules/.installed ] || [ package-lock.json -nt node_modules/.installed ]; then
     npm ci --no-audit --no-fund || return
