@@ -85,6 +85,12 @@ async function userManager() {
     response_type: "code", // with PKCE, oidc-client-ts's default
     scope: config.auth.scope ?? "openid email profile",
     userStore: new WebStorageStateStore({ store: sessionStorage }),
+    // The console keeps the ID token itself; when it expires (60 minutes
+    // with Cognito) the API's 401 sends the person back through the issuer,
+    // whose session signs them in again without a password. No hidden
+    // iframes or timers.
+    automaticSilentRenew: false,
+    monitorSession: false,
   });
 }
 
