@@ -24,7 +24,7 @@ CONSOLE_SRC = $(shell find console/src -type f ! -name api.d.ts) console/index.h
 console: $(CONSOLE_DIST)
 
 $(CONSOLE_DIST): $(CONSOLE_SRC)
-	@echo 'make: building the console into console/dist/ (npm ci the first time: about a minute)' >&2
+	@echo 'make: building the console into console/dist/ (npm ci the first time)' >&2
 	@console/build.sh
 
 e2e: $(CONSOLE_DIST)
