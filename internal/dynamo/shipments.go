@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -324,6 +325,9 @@ func decodeShipment(m attrMap) (inventory.Shipment, error) {
 	if d := a.sub("destination"); d != nil {
 		h.Destination = inventory.Destination{LocationID: d.str("locationId"), Name: d.str("name"), Address: d.str("address")}
 		a.keep(d)
+	}
+	if a.err == nil && (h.ID == "" || !slices.Contains(inventory.ShipmentStatuses, h.Status) || h.Version < 1) {
+		a.err = fmt.Errorf("id %q, status %q, version %d", h.ID, h.Status, h.Version)
 	}
 	if a.err != nil {
 		return h, fmt.Errorf("decode shipment %s: %w", h.ID, a.err)

@@ -346,8 +346,10 @@ func TestAuditFindsPlantedDrift(t *testing.T) {
 		{"wrong type", change("SKU#AUD-A", "SKU", map[string]any{"type": "skew"}), []string{dynamo.DriftRecordType + " SKU#AUD-A/SKU"}},
 		{"undecodable record", add(keyed("IDEM#eA#k", "IDEM", map[string]any{"type": "idempotency", "createdAt": "yesterday"})),
 			[]string{dynamo.DriftUndecodable + " IDEM#eA#k/IDEM"}},
-		{"unknown record", add(keyed("SHIP#"+ghost, "SHIP", map[string]any{"type": "shipment"})),
-			[]string{dynamo.DriftUnknownRecord + " SHIP#" + ghost + "/SHIP"}},
+		{"unknown record", add(keyed("PALLET#"+ghost, "PALLET", map[string]any{"type": "pallet"})),
+			[]string{dynamo.DriftUnknownRecord + " PALLET#" + ghost + "/PALLET"}},
+		{"undecodable shipment", add(keyed("SHIP#"+ghost, "SHIP", map[string]any{"type": "shipment"})),
+			[]string{dynamo.DriftUndecodable + " SHIP#" + ghost + "/SHIP"}},
 		{"orphan thumbnail", func() func() {
 			key := inventory.ThumbnailKey(c.a, ghost, 160, "png")
 			db.putObject(key, []byte("orphan"))
