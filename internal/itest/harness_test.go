@@ -23,6 +23,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	depot "github.com/depot-inventory/depot"
@@ -129,7 +130,23 @@ func newEnvWith(t *testing.T, edit func(*lambdafn.Settings)) *env {
 	}
 	srv := httptest.NewServer(stack.Gateway)
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() { dropTable(t, name) })
 	return &env{t: t, url: srv.URL, logs: logs, stack: stack}
+}
+
+// dropTable deletes a test's table once it has ended. moto deep-copies
+// every table it holds on every transaction (to roll back), so each table
+// left behind slowed every later test's writes (the search oracle's
+// seeding took 100 s of the moto run); minidyn frees its memory.
+func dropTable(t *testing.T, name string) {
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err == nil {
+		_, err = lambdafn.NewDynamoClient(cfg).DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: &name})
+	}
+	if err != nil {
+		t.Logf("drop table %s: %v", name, err)
+	}
 }
 
 // shortBackoff keeps the SDK's retries (which errors, how many attempts,
