@@ -151,7 +151,16 @@ func (a *api) getShipment(r *http.Request) (reply, error) {
 }
 
 func (a *api) listShipments(r *http.Request) (reply, error) {
-	f := inventory.ShipmentFilter{Status: r.URL.Query().Get("status"), OriginLocationID: r.URL.Query().Get("originLocationId")}
+	q := r.URL.Query()
+	// An empty filter is a mistake, not "any": omit it for every status
+	// or origin (as GET /items' locationId).
+	for _, name := range []string{"status", "originLocationId"} {
+		if q.Has(name) && q.Get(name) == "" {
+			return reply{}, problem(inventory.KindInvalid, inventory.CodeInvalidParameter, name+" must not be empty; omit it for every shipment",
+				inventory.FieldError{Field: name, Code: "required", Message: name + " must not be empty"})
+		}
+	}
+	f := inventory.ShipmentFilter{Status: q.Get("status"), OriginLocationID: q.Get("originLocationId")}
 	out, next, err := pageOf(r, func(ctx context.Context, pr inventory.PageRequest) (inventory.Page[inventory.Shipment], error) {
 		return a.Service.ListShipments(ctx, f, pr)
 	}, shipmentView)

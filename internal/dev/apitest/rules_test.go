@@ -26,6 +26,7 @@ func TestSpecStatesTheServersRules(t *testing.T) {
 		"ListGroups": inventory.GroupsCursor, "ListDeletedGroups": inventory.DeletedGroupsCursor,
 		"ListExports": inventory.ExportsCursor, "ListImports": inventory.ImportsCursor,
 		"ListGroupItems": inventory.ItemsCursor, "ListTags": inventory.TagsCursor,
+		"ListShipments": inventory.ShipmentsCursor,
 	}
 	for _, r := range httpapi.Routes {
 		op := doc.Paths.Find(r.Path).GetOperation(r.Method)
