@@ -568,21 +568,28 @@ func (k *worker) adjust() bool {
 	return true
 }
 
-func (k *worker) transfer() bool {
-	it := k.live()
-	if it == nil {
-		return false
+// move draws a move of stock: a live item, a location holding some of it,
+// another location and a quantity it has there (ok false: none now).
+func (k *worker) move() (it *mItem, from, to string, q int64, ok bool) {
+	if it = k.live(); it == nil {
+		return nil, "", "", 0, false
 	}
 	h := it.holding()
 	if len(h) == 0 {
-		return false
+		return nil, "", "", 0, false
 	}
-	from := h[k.rng.IntN(len(h))]
-	to := k.location()
+	from, to = h[k.rng.IntN(len(h))], k.location()
 	if to == from || it.onHand[from] <= 0 {
+		return nil, "", "", 0, false
+	}
+	return it, from, to, 1 + int64(k.rng.IntN(int(it.onHand[from]))), true
+}
+
+func (k *worker) transfer() bool {
+	it, from, to, q, ok := k.move()
+	if !ok {
 		return false
 	}
-	q := 1 + int64(k.rng.IntN(int(it.onHand[from])))
 	if k.w.c.do(editorEmail, "POST", "/transfers", transfer(it.id, from, to, q)).status == http.StatusCreated {
 		it.onHand[from] -= q
 		it.onHand[to] += q
@@ -598,20 +605,10 @@ func (k *worker) transfer() bool {
 // so one its function died in (a run of faults past the SDK's retries) is
 // finished by the retry.
 func (k *worker) shipment() bool {
-	it := k.live()
-	if it == nil {
+	it, from, to, q, ok := k.move()
+	if !ok {
 		return false
 	}
-	h := it.holding()
-	if len(h) == 0 {
-		return false
-	}
-	from := h[k.rng.IntN(len(h))]
-	to := k.location()
-	if to == from || it.onHand[from] <= 0 {
-		return false
-	}
-	q := 1 + int64(k.rng.IntN(int(it.onHand[from])))
 	c := k.w.c
 	a := c.do(editorEmail, "POST", "/shipments", shipmentBody(from, to, []string{it.id}, q))
 	id := a.str("id")
