@@ -7,10 +7,12 @@ set -euo pipefail
 bin=$1
 shift
 coproc ENGINE { exec "$bin"; }
-read -r url <&"${ENGINE[0]}" || { echo "depot-dynamodb did not start" >&2; exit 1; }
+# bash unsets ENGINE and ENGINE_PID once the process ends: keep them.
+pid=$ENGINE_PID out=${ENGINE[0]} in=${ENGINE[1]}
+read -r url <&"$out" || { echo "depot-dynamodb did not start" >&2; exit 1; }
 echo "embedded DynamoDB in its own process on $url" >&2
 rc=0
 DEPOT_DYNAMODB_URL="$url" "$@" || rc=$?
-exec {ENGINE[1]}>&-
-wait "$ENGINE_PID" 2>/dev/null || true
+exec {in}>&-
+wait "$pid" 2>/dev/null || true
 exit $rc
